@@ -1,0 +1,120 @@
+import { buildFeed, createTestPki, eventually, freePort, Pipeline, type TestPki } from '@sup/testing';
+import { mkdtempSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allUpdates, syncAndWait } from './helpers';
+
+jest.setTimeout(240_000);
+
+describe('bad input gets a clear error and changes nothing', () => {
+  let pki: TestPki;
+  let pipeline: Pipeline;
+  let root: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'sup-e2e-bad-'));
+    pki = await createTestPki(join(root, 'pki'));
+    pipeline = await Pipeline.start({ trustAnchors: pki.trustAnchorsPem });
+  });
+  afterAll(() => pipeline?.stop());
+
+  const feed = (name: string, opts: Partial<Parameters<typeof buildFeed>[2]> = {}) =>
+    buildFeed(join(root, name), pki, {
+      updates: [{ kind: 'security', component: 'firewall-rules', version: '26-070' }],
+      ...opts,
+    });
+
+  it('fails a sync of an unreachable feed, naming the URL', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/feed/`;
+    const s = await syncAndWait(pipeline, url);
+    expect(s.state).toBe('failed');
+    expect(s.reason).toContain('127.0.0.1');
+  });
+
+  it('refuses a malformed index.json', async () => {
+    const f = await feed('malformed');
+    await writeFile(join(f.dir, 'index.json'), '{"schemaVersion": 1, "feed": ');
+    await pki.sign(join(f.dir, 'index.json'), 'rsa', { out: join(f.dir, 'index.json.p7s') });
+    const s = await syncAndWait(pipeline, f.url);
+    expect(s).toMatchObject({ state: 'refused', imported: 0 });
+    expect(s.reason).toMatch(/index/i);
+  });
+
+  it('refuses an index whose signature does not chain to a trust anchor', async () => {
+    const f = await feed('rogue-index', { indexSigner: 'rogue' });
+    const s = await syncAndWait(pipeline, f.url);
+    expect(s).toMatchObject({ state: 'refused', imported: 0 });
+    expect(s.reason).toMatch(/signature/);
+  });
+
+  it('refuses an index edited after it was signed', async () => {
+    const f = await feed('edited-index');
+    const text = await readFile(join(f.dir, 'index.json'), 'utf8');
+    await writeFile(join(f.dir, 'index.json'), text.replace('"sequence": 1', '"sequence": 99'));
+    const s = await syncAndWait(pipeline, f.url);
+    expect(s).toMatchObject({ state: 'refused', imported: 0 });
+  });
+
+  it('refuses an expired index (freeze) and an older sequence (rollback)', async () => {
+    const expired = await feed('expired', { feed: 'freeze-feed', expiresAt: new Date(Date.now() - 1000), generatedAt: new Date(Date.now() - 86_400_000) });
+    const s1 = await syncAndWait(pipeline, expired.url);
+    expect(s1).toMatchObject({ state: 'refused' });
+    expect(s1.reason).toMatch(/expired/);
+
+    const newer = await feed('seq-5', { feed: 'rollback-feed', sequence: 5 });
+    expect(await syncAndWait(pipeline, newer.url)).toMatchObject({ state: 'completed', imported: 1 });
+    const older = await feed('seq-4', { feed: 'rollback-feed', sequence: 4, updates: [{ kind: 'security', component: 'firewall-rules', version: '26-071' }] });
+    const s2 = await syncAndWait(pipeline, older.url);
+    expect(s2).toMatchObject({ state: 'refused', imported: 0 });
+    expect(s2.reason).toMatch(/rollback/);
+  });
+
+  it('answers 400 for a bad sync request', async () => {
+    const badScheme = await pipeline.api<{ message: string }>('POST', '/v1/feeds/sync', { url: 'ftp://example.invalid/feed/' });
+    expect(badScheme.status).toBe(400);
+    const extra = await pipeline.api<{ details: string[] }>('POST', '/v1/feeds/sync', { url: 'file:///tmp/', mirror: true });
+    expect(extra.status).toBe(400);
+    const noUrl = await pipeline.api<{ message: string }>('POST', '/v1/feeds/sync', {});
+    expect(noUrl.status).toBe(400);
+    expect(noUrl.body.message).toContain('FEED_URL');
+    expect((await pipeline.api('GET', '/v1/feeds/syncs/sync_nope')).status).toBe(404);
+  });
+
+  it('imports an update uploaded by hand, once', async () => {
+    const f = await feed('manual-src', { updates: [{ kind: 'software', component: 'agent', platform: 'linux-arm64', version: '20.0.2-100' }] });
+    const entry = f.index.updates[0] as { artifact: { path: string }; signature: { path: string } };
+    const form = async () => {
+      const data = new FormData();
+      data.set('manifest', JSON.stringify(entry));
+      data.set('artifact', new Blob([await readFile(join(f.dir, entry.artifact.path))]), 'agent.zip');
+      data.set('signature', new Blob([await readFile(join(f.dir, entry.signature.path))]), 'agent.zip.p7s');
+      return data;
+    };
+    const first = await pipeline.api<{ id: string; updateId: string }>('POST', '/v1/imports', await form());
+    expect(first.status).toBe(202);
+    await eventually(async () => {
+      const u = await pipeline.api<{ state: string }>('GET', `/v1/updates/${first.body.updateId}`);
+      return u.body?.state === 'published' ? true : undefined;
+    }, 'manual import to be published');
+    const again = await pipeline.api<{ updateId: string }>('POST', '/v1/imports', await form());
+    expect(again.status).toBe(200);
+    expect(again.body.updateId).toBe(first.body.updateId);
+  });
+
+  it('answers 400 for a bad manual import and stores nothing', async () => {
+    const before = (await allUpdates(pipeline)).length;
+    const data = new FormData();
+    data.set('manifest', JSON.stringify({ kind: 'security', component: 'application-control-rules', version: '26-001' }));
+    data.set('artifact', new Blob([Buffer.from('x')]), 'a.bin');
+    data.set('signature', new Blob([Buffer.from('y')]), 'a.bin.p7s');
+    const local = await pipeline.api<{ message: string }>('POST', '/v1/imports', data);
+    expect(local.status).toBe(400);
+    expect(local.body.message).toMatch(/locally/);
+    const missing = new FormData();
+    missing.set('manifest', '{not json');
+    const res = await pipeline.api<{ message: string }>('POST', '/v1/imports', missing);
+    expect(res.status).toBe(400);
+    expect((await allUpdates(pipeline)).length).toBe(before);
+  });
+});

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import {
+  ArtifactNotFoundError,
+  assertArtifactKey,
+  type ArtifactSource,
+  type ArtifactStore,
+  type PutOptions,
+  type PutResult,
+} from './artifact-store';
+import { ingest, resolveMaxBytes } from './ingest';
+
+const TEMP_SUFFIX = '.part';
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error
+    ? String((error as { code: unknown }).code)
+    : undefined;
+}
+
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Makes a rename or link durable: fsync the directory that holds the new name (best effort). */
+async function syncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Not every platform or filesystem allows fsync on a directory.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Artifacts as files: `<rootDir>/sha256/<first 2 hex>/<64 hex>`. A put writes to
+ * `<rootDir>/tmp/<uuid>.part` (same filesystem), hashes while writing, fsyncs and only then gives
+ * the file its key name, so a crash never leaves a partial file under a key (at worst a stale temp
+ * file, which {@link FsArtifactStore.sweepTemp} removes).
+ */
+export class FsArtifactStore implements ArtifactStore {
+  readonly driver = 'fs' as const;
+  readonly rootDir: string;
+  private readonly tmpDir: string;
+  private readonly objectsDir: string;
+
+  constructor(rootDir: string) {
+    if (!rootDir) throw new TypeError('FsArtifactStore needs a root directory');
+    this.rootDir = resolve(rootDir);
+    this.tmpDir = join(this.rootDir, 'tmp');
+    this.objectsDir = join(this.rootDir, 'sha256');
+  }
+
+  /** The file that holds `key` (validated, so never outside the root). */
+  pathFor(key: string): string {
+    assertArtifactKey(key);
+    return join(this.objectsDir, key.slice(0, 2), key);
+  }
+
+  async put(source: ArtifactSource, opts: PutOptions = {}): Promise<PutResult> {
+    const maxBytes = resolveMaxBytes(opts.maxBytes);
+    await mkdir(this.tmpDir, { recursive: true });
+    const tempPath = join(this.tmpDir, `${randomUUID()}${TEMP_SUFFIX}`);
+    const handle = await open(tempPath, 'wx', 0o644);
+    let open_ = true;
+    try {
+      const { key, size } = await ingest(source, maxBytes, (chunk) => writeAll(handle, chunk));
+      await handle.sync();
+      open_ = false;
+      await handle.close();
+      const finalPath = this.pathFor(key);
+      await mkdir(dirname(finalPath), { recursive: true });
+      const created = await this.publish(tempPath, finalPath);
+      return { key, size, created };
+    } finally {
+      if (open_) await handle.close().catch(() => undefined);
+      // After a successful link this only drops the temp name; otherwise it drops the partial file.
+      await rm(tempPath, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Gives the finished temp file its key name without ever replacing an existing one. */
+  private async publish(tempPath: string, finalPath: string): Promise<boolean> {
+    try {
+      // link() fails with EEXIST instead of replacing, so of two concurrent puts of the same
+      // content exactly one reports created: true.
+      await link(tempPath, finalPath);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
+        throw error;
+      }
+      // Filesystem without hard links: rename is still atomic; equal content, so replacing is harmless.
+      if (await this.exists(finalPath)) return false;
+      await rename(tempPath, finalPath);
+    }
+    await syncDir(dirname(finalPath));
+    return true;
+  }
+
+  private async exists(path: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  async open(key: string): Promise<NodeJS.ReadableStream> {
+    const path = this.pathFor(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') throw new ArtifactNotFoundError(key);
+      throw error;
+    }
+    // The stream owns the handle and closes it at the end or on destroy.
+    return handle.createReadStream();
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    const path = this.pathFor(key);
+    try {
+      const s = await stat(path);
+      return { size: s.size };
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const path = this.pathFor(key);
+    try {
+      await unlink(path);
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Removes temp files left by puts that died (crash, kill) and were last written more than
+   * `olderThanMs` ago. Returns how many were removed. Safe to run while puts are in progress as
+   * long as `olderThanMs` is longer than any put stays silent.
+   */
+  async sweepTemp(olderThanMs = 24 * 60 * 60 * 1000): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.tmpDir);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return 0;
+      throw error;
+    }
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const name of names) {
+      if (!name.endsWith(TEMP_SUFFIX)) continue;
+      const path = join(this.tmpDir, name);
+      try {
+        const s = await stat(path);
+        if (s.mtimeMs >= cutoff) continue;
+        await unlink(path);
+        removed += 1;
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      }
+    }
+    return removed;
+  }
+}

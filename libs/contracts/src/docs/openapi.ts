@@ -1,0 +1,364 @@
+import type { ZodTypeAny } from 'zod';
+import { AlertSeveritySchema, SignerSchema } from '../events';
+import {
+  AlertListSchema,
+  AlertSchema,
+  ErrorBodySchema,
+  ImportAcceptedSchema,
+  ListAlertsQuerySchema,
+  ListUpdatesQuerySchema,
+  SyncRequestSchema,
+  SyncStatusSchema,
+  UpdateDetailSchema,
+  UpdateHistoryEntrySchema,
+  UpdateItemSchema,
+  UpdateListSchema,
+} from '../rest';
+import { HealthSchema, SyncAcceptedSchema } from '../rest-responses';
+import { SERVICE_NAMES, type ServiceName } from '../services';
+import {
+  FeedEntrySchema,
+  RejectionStageSchema,
+  UpdateIdSchema,
+  UpdateKindSchema,
+  UpdateStateSchema,
+} from '../update';
+import { componentSchemas, schemaRef, type JsonObject } from './json-schema';
+
+export const OPENAPI_VERSION = '3.1.0';
+export const REST_API_VERSION = '1.0.0';
+export const REST_BASE_PATH = '/v1';
+export const REST_SERVER_URL = 'http://127.0.0.1:8080';
+export const OPENAPI_DOCUMENT_PATH = `${REST_BASE_PATH}/openapi.json`;
+export const HEALTH_PATHS = { live: '/healthz/live', ready: '/healthz/ready' } as const;
+
+/**
+ * How the Kubernetes ingress routes the REST API: by path prefix, to the service owning it.
+ * Every operation's `x-service` agrees with this table (a test checks it).
+ */
+export const INGRESS_ROUTES: readonly { prefix: string; service: ServiceName }[] = [
+  { prefix: `${REST_BASE_PATH}/feeds`, service: 'ingest' },
+  { prefix: `${REST_BASE_PATH}/imports`, service: 'ingest' },
+  { prefix: `${REST_BASE_PATH}/updates`, service: 'distribution' },
+  { prefix: OPENAPI_DOCUMENT_PATH, service: 'distribution' },
+  { prefix: `${REST_BASE_PATH}/alerts`, service: 'alerting' },
+];
+
+/** Multipart parts of `POST /v1/imports`. */
+export const IMPORT_PARTS = { artifact: 'artifact', signature: 'signature', manifest: 'manifest' } as const;
+
+const TAGS: { name: string; service: ServiceName | null; description: string }[] = [
+  { name: 'feeds', service: 'ingest', description: 'Vendor feed synchronisation.' },
+  { name: 'imports', service: 'ingest', description: 'Manual import of an update.' },
+  { name: 'updates', service: 'distribution', description: 'Updates and their lifecycle.' },
+  { name: 'openapi', service: 'distribution', description: 'This document.' },
+  { name: 'alerts', service: 'alerting', description: 'Alerts raised by the pipeline.' },
+  {
+    name: 'health',
+    service: null,
+    description: 'Probes every service answers on its own port; the ingress does not route them.',
+  },
+];
+
+const json = (schema: JsonObject): JsonObject => ({ 'application/json': { schema } });
+const response = (description: string, schema?: JsonObject): JsonObject =>
+  schema ? { description, content: json(schema) } : { description };
+const responseRef = (name: string): JsonObject => ({ $ref: `#/components/responses/${name}` });
+
+function queryParameters(schema: JsonObject, descriptions: Record<string, string>): JsonObject[] {
+  const properties = (schema.properties ?? {}) as Record<string, JsonObject>;
+  const required = new Set((schema.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    ...(descriptions[name] ? { description: descriptions[name] } : {}),
+    schema: s,
+  }));
+}
+
+const idParameter = (description: string, schema: JsonObject): JsonObject => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  description,
+  schema,
+});
+
+const PAGING = {
+  limit: 'Page size.',
+  offset: 'Items to skip.',
+};
+
+/** OpenAPI 3.1 description of the operators' REST API, generated from the zod DTOs. */
+export function buildOpenApi(): JsonObject {
+  const named: Record<string, ZodTypeAny> = {
+    SyncRequest: SyncRequestSchema,
+    SyncAccepted: SyncAcceptedSchema,
+    SyncStatus: SyncStatusSchema,
+    FeedEntry: FeedEntrySchema,
+    ImportAccepted: ImportAcceptedSchema,
+    UpdateKind: UpdateKindSchema,
+    UpdateState: UpdateStateSchema,
+    RejectionStage: RejectionStageSchema,
+    Signer: SignerSchema,
+    UpdateItem: UpdateItemSchema,
+    UpdateHistoryEntry: UpdateHistoryEntrySchema,
+    UpdateDetail: UpdateDetailSchema,
+    UpdateList: UpdateListSchema,
+    AlertSeverity: AlertSeveritySchema,
+    Alert: AlertSchema,
+    AlertList: AlertListSchema,
+    ErrorBody: ErrorBodySchema,
+    Health: HealthSchema,
+  };
+  // Generated alongside the components so that their `$ref`s point into them; not components themselves.
+  const internal: Record<string, ZodTypeAny> = {
+    ListUpdatesQuery: ListUpdatesQuerySchema,
+    ListAlertsQuery: ListAlertsQuerySchema,
+    UpdateId: UpdateIdSchema,
+    SyncId: SyncAcceptedSchema.shape.id,
+  };
+  const generated = componentSchemas({ ...named, ...internal }, 'openApi3');
+  const schemas = Object.fromEntries(Object.keys(named).map((k) => [k, generated[k]]));
+  const { ListUpdatesQuery, ListAlertsQuery, UpdateId, SyncId } = generated;
+
+  const routed = (service: ServiceName): JsonObject => ({ 'x-service': service });
+  const badRequest = { 400: responseRef('BadRequest') };
+  const notFound = { 404: responseRef('NotFound') };
+
+  const paths: JsonObject = {
+    [`${REST_BASE_PATH}/feeds/sync`]: {
+      post: {
+        operationId: 'requestFeedSync',
+        tags: ['feeds'],
+        summary: 'Request a feed sync',
+        description: [
+          'Queues a sync of a vendor feed and answers at once; poll the returned id. Without a body or',
+          'with `{}` the configured feed is synced; `url` names another feed base. The request is',
+          'published as `feeds.v1.sync-requested`.',
+        ].join(' '),
+        requestBody: {
+          required: false,
+          content: json(schemaRef('SyncRequest')),
+        },
+        responses: {
+          202: response('Sync queued.', schemaRef('SyncAccepted')),
+          ...badRequest,
+        },
+        ...routed('ingest'),
+      },
+    },
+    [`${REST_BASE_PATH}/feeds/syncs/{id}`]: {
+      get: {
+        operationId: 'getFeedSync',
+        tags: ['feeds'],
+        summary: 'Progress and outcome of a feed sync',
+        parameters: [idParameter('Sync id, as `POST /v1/feeds/sync` returned it.', SyncId)],
+        responses: {
+          200: response('The sync.', schemaRef('SyncStatus')),
+          ...notFound,
+        },
+        ...routed('ingest'),
+      },
+    },
+    [`${REST_BASE_PATH}/imports`]: {
+      post: {
+        operationId: 'importUpdate',
+        tags: ['imports'],
+        summary: 'Import an update by hand',
+        description: [
+          'Uploads an update the way a feed would list it: the artifact, its detached CMS signature',
+          '(DER) and the manifest (the feed entry, as JSON). The update then goes through the same',
+          'checks as one from a feed. Idempotent: the same update (kind, component, platform, version',
+          'and SHA-256) always has the same id, so importing it again answers `200` with the existing',
+          'update instead of a conflict.',
+        ].join(' '),
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                properties: {
+                  [IMPORT_PARTS.artifact]: {
+                    type: 'string',
+                    format: 'binary',
+                    contentMediaType: 'application/octet-stream',
+                    description: 'The update artifact; its size and SHA-256 must match the manifest.',
+                  },
+                  [IMPORT_PARTS.signature]: {
+                    type: 'string',
+                    format: 'binary',
+                    contentMediaType: 'application/pkcs7-signature',
+                    description: 'Detached CMS (PKCS #7) signature over the artifact, DER encoded.',
+                  },
+                  [IMPORT_PARTS.manifest]: {
+                    type: 'string',
+                    contentMediaType: 'application/json',
+                    contentSchema: schemaRef('FeedEntry'),
+                    description: 'The feed entry of the update, as a JSON string.',
+                  },
+                },
+                required: Object.values(IMPORT_PARTS),
+              },
+              encoding: {
+                [IMPORT_PARTS.artifact]: { contentType: 'application/octet-stream' },
+                [IMPORT_PARTS.signature]: {
+                  contentType: 'application/pkcs7-signature, application/octet-stream',
+                },
+                [IMPORT_PARTS.manifest]: { contentType: 'application/json, text/plain' },
+              },
+            },
+          },
+        },
+        responses: {
+          200: response('The same update was imported before; its existing id.', schemaRef('ImportAccepted')),
+          202: response('Imported; the checks run asynchronously.', schemaRef('ImportAccepted')),
+          ...badRequest,
+        },
+        ...routed('ingest'),
+      },
+    },
+    [`${REST_BASE_PATH}/updates`]: {
+      get: {
+        operationId: 'listUpdates',
+        tags: ['updates'],
+        summary: 'List updates, most recently changed first',
+        parameters: queryParameters(ListUpdatesQuery, {
+          kind: 'Only updates of this kind.',
+          component: 'Only updates of this component.',
+          state: 'Only updates in this state.',
+          ...PAGING,
+        }),
+        responses: {
+          200: response('A page of updates.', schemaRef('UpdateList')),
+          ...badRequest,
+        },
+        ...routed('distribution'),
+      },
+    },
+    [`${REST_BASE_PATH}/updates/{id}`]: {
+      get: {
+        operationId: 'getUpdate',
+        tags: ['updates'],
+        summary: 'One update with its event history',
+        parameters: [idParameter('Update id.', UpdateId)],
+        responses: {
+          200: response('The update.', schemaRef('UpdateDetail')),
+          ...notFound,
+        },
+        ...routed('distribution'),
+      },
+    },
+    [`${REST_BASE_PATH}/alerts`]: {
+      get: {
+        operationId: 'listAlerts',
+        tags: ['alerts'],
+        summary: 'List alerts, most recent first',
+        parameters: queryParameters(ListAlertsQuery, {
+          state: 'Only alerts in this state.',
+          rule: 'Only alerts of this rule.',
+          ...PAGING,
+        }),
+        responses: {
+          200: response('A page of alerts.', schemaRef('AlertList')),
+          ...badRequest,
+        },
+        ...routed('alerting'),
+      },
+    },
+    [OPENAPI_DOCUMENT_PATH]: {
+      get: {
+        operationId: 'getOpenApi',
+        tags: ['openapi'],
+        summary: 'This document',
+        responses: {
+          200: response('The OpenAPI 3.1 document of the REST API.', {
+            type: 'object',
+            description: 'An OpenAPI 3.1 document.',
+          }),
+        },
+        ...routed('distribution'),
+      },
+    },
+    [HEALTH_PATHS.live]: {
+      get: {
+        operationId: 'getLiveness',
+        tags: ['health'],
+        summary: 'Liveness probe',
+        description: 'Answers while the process serves requests; checks no dependency.',
+        responses: {
+          200: {
+            description: 'Alive.',
+            content: {
+              'application/json': { schema: schemaRef('Health'), example: { status: 'ok' } },
+            },
+          },
+        },
+        'x-services': [...SERVICE_NAMES],
+        'x-ingress': false,
+      },
+    },
+    [HEALTH_PATHS.ready]: {
+      get: {
+        operationId: 'getReadiness',
+        tags: ['health'],
+        summary: 'Readiness probe',
+        description:
+          'Checks the service dependencies (`nats`, `mongo`, ...); `503` while one of them is down.',
+        responses: {
+          200: {
+            description: 'Ready.',
+            content: {
+              'application/json': {
+                schema: schemaRef('Health'),
+                example: { status: 'ok', checks: { nats: 'up', mongo: 'up' } },
+              },
+            },
+          },
+          503: {
+            description: 'A dependency is down.',
+            content: {
+              'application/json': {
+                schema: schemaRef('Health'),
+                example: { status: 'unavailable', checks: { nats: 'down', mongo: 'up' } },
+              },
+            },
+          },
+        },
+        'x-services': [...SERVICE_NAMES],
+        'x-ingress': false,
+      },
+    },
+  };
+
+  return {
+    openapi: OPENAPI_VERSION,
+    info: {
+      title: 'Signed-update pipeline REST API',
+      version: REST_API_VERSION,
+      description: [
+        'REST API for operators. The ingress routes by path prefix to the service owning it (each',
+        "operation's `x-service`; the table is `x-ingress-routes`). Every error has the `ErrorBody`",
+        'shape. Health probes are served by every service on its own port and are not routed.',
+      ].join(' '),
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: REST_SERVER_URL, description: 'The ingress of the development stack.' }],
+    tags: TAGS.map((t) => ({
+      name: t.name,
+      description: t.description,
+      ...(t.service ? { 'x-service': t.service } : {}),
+    })),
+    paths,
+    components: {
+      schemas,
+      responses: {
+        BadRequest: response('The request breaks its contract.', schemaRef('ErrorBody')),
+        NotFound: response('No such resource.', schemaRef('ErrorBody')),
+      },
+    },
+    'x-ingress-routes': INGRESS_ROUTES.map((r) => ({ ...r })),
+  };
+}

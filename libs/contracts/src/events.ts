@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { SUBJECTS, type Subject } from './subjects';
+import {
+  PlatformSchema,
+  RejectionStageSchema,
+  Sha256HexSchema,
+  UpdateIdSchema,
+  UpdateKindSchema,
+} from './update';
+
+const Timestamp = z.string().datetime({ offset: true });
+
+export const UpdateSourceSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('feed'),
+    feed: z.string(),
+    sequence: z.number().int().nonnegative(),
+    url: z.string(),
+    syncId: z.string(),
+  }),
+  z.object({ type: z.literal('manual'), importId: z.string() }),
+]);
+
+/** What every update event carries, so a subscriber never needs to look anything up. */
+export const UpdateDescriptorSchema = z.object({
+  updateId: UpdateIdSchema,
+  kind: UpdateKindSchema,
+  component: z.string(),
+  platform: PlatformSchema.optional(),
+  version: z.string(),
+  releasedAt: Timestamp.optional(),
+  minManagerVersion: z.string().optional(),
+  notesUrl: z.string().optional(),
+  source: UpdateSourceSchema,
+  artifact: z.object({
+    path: z.string(),
+    /** Size and SHA-256 as the vendor published them. */
+    size: z.number().int().nonnegative(),
+    sha256: Sha256HexSchema,
+    /** Key of the stored bytes in the artifact store (the SHA-256 ingest measured while storing). */
+    storeKey: Sha256HexSchema,
+  }),
+  signature: z.object({ path: z.string(), format: z.literal('cms-detached-der'), storeKey: Sha256HexSchema }),
+});
+export type UpdateDescriptor = z.infer<typeof UpdateDescriptorSchema>;
+
+export const UpdateImportedSchema = z.object({
+  update: UpdateDescriptorSchema,
+  importedAt: Timestamp,
+});
+
+export const UpdateChecksumVerifiedSchema = z.object({
+  update: UpdateDescriptorSchema,
+  computedSha256: Sha256HexSchema,
+  computedSize: z.number().int().nonnegative(),
+  verifiedAt: Timestamp,
+});
+
+export const SignerSchema = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  serialNumber: z.string(),
+  sha256Fingerprint: Sha256HexSchema,
+  notBefore: Timestamp,
+  notAfter: Timestamp,
+});
+export type Signer = z.infer<typeof SignerSchema>;
+
+export const UpdateValidatedSchema = z.object({
+  update: UpdateDescriptorSchema,
+  signer: SignerSchema,
+  signatureAlgorithm: z.enum(['rsa-pkcs1-v1_5', 'rsa-pss', 'ecdsa']),
+  digestAlgorithm: z.enum(['sha256', 'sha384', 'sha512']),
+  signedAttributes: z.boolean(),
+  validatedAt: Timestamp,
+});
+
+export const UpdatePublishedSchema = z.object({
+  update: UpdateDescriptorSchema,
+  publishedAt: Timestamp,
+});
+
+/** A rejection names what is known of the update: the full descriptor, or for a bad feed entry, its raw labels. */
+export const UpdateRejectedSchema = z.object({
+  updateId: UpdateIdSchema,
+  stage: RejectionStageSchema,
+  code: z.string().regex(/^[a-z0-9-]+$/),
+  reason: z.string().min(1),
+  file: z.string().optional(),
+  update: UpdateDescriptorSchema.optional(),
+  entry: z
+    .object({
+      kind: z.string().optional(),
+      component: z.string().optional(),
+      platform: z.string().optional(),
+      version: z.string().optional(),
+    })
+    .optional(),
+  source: UpdateSourceSchema.optional(),
+  rejectedAt: Timestamp,
+});
+
+export const AlertSeveritySchema = z.enum(['info', 'warning', 'critical']);
+export const AlertRaisedSchema = z.object({
+  alertId: z.string().min(1),
+  rule: z.string().regex(/^[a-z0-9-]+$/),
+  severity: AlertSeveritySchema,
+  summary: z.string().min(1),
+  updateId: UpdateIdSchema.optional(),
+  details: z.record(z.unknown()),
+  raisedAt: Timestamp,
+});
+
+export const AlertResolvedSchema = z.object({
+  alertId: z.string().min(1),
+  rule: z.string(),
+  reason: z.string(),
+  resolvedAt: Timestamp,
+});
+
+export const SyncRequestedSchema = z.object({
+  syncId: z.string().regex(/^sync_[0-9a-f]{24}$/),
+  url: z.string().min(1),
+  requestedAt: Timestamp,
+});
+
+export const EVENT_SCHEMAS = {
+  [SUBJECTS.imported]: UpdateImportedSchema,
+  [SUBJECTS.checksumVerified]: UpdateChecksumVerifiedSchema,
+  [SUBJECTS.validated]: UpdateValidatedSchema,
+  [SUBJECTS.published]: UpdatePublishedSchema,
+  [SUBJECTS.rejected]: UpdateRejectedSchema,
+  [SUBJECTS.alertRaised]: AlertRaisedSchema,
+  [SUBJECTS.alertResolved]: AlertResolvedSchema,
+  [SUBJECTS.syncRequested]: SyncRequestedSchema,
+} as const satisfies Record<Subject, z.ZodTypeAny>;
+
+export type EventData<S extends Subject> = z.infer<(typeof EVENT_SCHEMAS)[S]>;
+export type EventMap = { [S in Subject]: EventData<S> };

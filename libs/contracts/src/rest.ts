@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { AlertSeveritySchema, SignerSchema } from './events';
+import { RejectionStageSchema, UpdateKindSchema, UpdateStateSchema } from './update';
+
+export const SyncRequestSchema = z.object({ url: z.string().min(1).max(2048).optional() }).strict();
+export type SyncRequest = z.infer<typeof SyncRequestSchema>;
+
+export const SYNC_STATES = ['running', 'completed', 'refused', 'failed'] as const;
+export const SyncStatusSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  state: z.enum(SYNC_STATES),
+  reason: z.string().optional(),
+  feed: z.string().optional(),
+  sequence: z.number().optional(),
+  imported: z.number().int(),
+  unchanged: z.number().int(),
+  rejected: z.number().int(),
+  total: z.number().int().optional(),
+  requestedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type SyncStatus = z.infer<typeof SyncStatusSchema>;
+
+export const ListUpdatesQuerySchema = z
+  .object({
+    kind: UpdateKindSchema.optional(),
+    component: z.string().max(64).optional(),
+    state: UpdateStateSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+export type ListUpdatesQuery = z.infer<typeof ListUpdatesQuerySchema>;
+
+export const UpdateItemSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  component: z.string(),
+  platform: z.string().optional(),
+  version: z.string(),
+  sha256: z.string().optional(),
+  size: z.number().optional(),
+  state: UpdateStateSchema,
+  rejection: z.object({ stage: RejectionStageSchema, code: z.string(), reason: z.string() }).optional(),
+  signer: SignerSchema.optional(),
+  updatedAt: z.string(),
+});
+export type UpdateItem = z.infer<typeof UpdateItemSchema>;
+
+export const UpdateHistoryEntrySchema = z.object({
+  eventId: z.string(),
+  type: z.string(),
+  state: UpdateStateSchema,
+  time: z.string(),
+  source: z.string(),
+});
+export const UpdateDetailSchema = UpdateItemSchema.extend({
+  history: z.array(UpdateHistoryEntrySchema),
+});
+export type UpdateDetail = z.infer<typeof UpdateDetailSchema>;
+
+export const UpdateListSchema = z.object({
+  items: z.array(UpdateItemSchema),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+
+export const AlertSchema = z.object({
+  id: z.string(),
+  rule: z.string(),
+  severity: AlertSeveritySchema,
+  state: z.enum(['raised', 'resolved']),
+  summary: z.string(),
+  updateId: z.string().optional(),
+  details: z.record(z.unknown()),
+  raisedAt: z.string(),
+  resolvedAt: z.string().optional(),
+});
+export type Alert = z.infer<typeof AlertSchema>;
+export const ListAlertsQuerySchema = z
+  .object({
+    state: z.enum(['raised', 'resolved']).optional(),
+    rule: z.string().max(64).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+export const AlertListSchema = z.object({
+  items: z.array(AlertSchema),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+
+export const ImportAcceptedSchema = z.object({ id: z.string(), updateId: z.string(), state: z.string() });
+
+/** Every error body the REST API returns. */
+export const ErrorBodySchema = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  message: z.string(),
+  details: z.array(z.string()).optional(),
+});

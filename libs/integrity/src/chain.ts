@@ -1,0 +1,145 @@
+import { signatureAlgorithmFrom } from './algorithms';
+import { KEY_USAGE, type CertificateInfo } from './certificate-info';
+import { describeKey, digestViolation, keyViolation, type CryptoPolicy } from './crypto-policy';
+import { CmsVerificationError } from './errors';
+import { OID } from './oids';
+
+export interface ChainOptions {
+  /** Untrusted certificates that may serve as intermediates (from the CMS and the feed). */
+  intermediates: readonly CertificateInfo[];
+  anchors: readonly CertificateInfo[];
+  now: Date;
+  policy: CryptoPolicy;
+}
+
+export interface TrustedChain {
+  /** Leaf first, trust anchor last. */
+  path: CertificateInfo[];
+  /** Things the policy forbids; reported only once everything else has verified. */
+  policyViolations: string[];
+}
+
+const MAX_CHAIN_LENGTH = 8;
+
+const untrusted = (message: string) => new CmsVerificationError('untrusted-chain', message);
+
+/**
+ * Finds a path from `leaf` to a trust anchor in which every link's signature verifies with
+ * node:crypto and every issuer is a CA allowed to sign certificates, then checks validity
+ * periods and the leaf's usage. Backtracks so that look-alike issuers (same name, other key)
+ * cannot hide the genuine one.
+ */
+export function buildTrustedChain(leaf: CertificateInfo, options: ChainOptions): TrustedChain {
+  const { anchors, intermediates, now, policy } = options;
+  if (anchors.length === 0) throw untrusted('no trust anchors are configured');
+  const anchorPrints = new Set(anchors.map((a) => a.fingerprint));
+  const candidates = [...anchors, ...intermediates];
+  const rejections: string[] = [];
+
+  const search = (path: CertificateInfo[]): CertificateInfo[] | undefined => {
+    const current = path[path.length - 1];
+    if (anchorPrints.has(current.fingerprint)) return path;
+    if (path.length >= MAX_CHAIN_LENGTH) {
+      rejections.push(`chain longer than ${MAX_CHAIN_LENGTH} certificates`);
+      return undefined;
+    }
+    for (const issuer of candidates) {
+      if (path.some((c) => c.fingerprint === issuer.fingerprint)) continue;
+      const reason = whyNotIssuer(issuer, current, path.length - 1);
+      if (reason) {
+        if (reason !== NOT_RELATED) rejections.push(reason);
+        continue;
+      }
+      const found = search([...path, issuer]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+
+  const path = search([leaf]);
+  if (!path) {
+    const detail = rejections.length > 0 ? `: ${[...new Set(rejections)].join('; ')}` : '';
+    throw untrusted(`no trusted chain from "${leaf.subject}" to a trust anchor${detail}`);
+  }
+
+  for (const cert of path) checkValidity(cert, now);
+  checkLeafUsage(leaf);
+  for (const cert of path) {
+    if (cert.unhandledCriticalExtensions.length > 0) {
+      throw untrusted(
+        `"${cert.subject}" has unsupported critical extensions ${cert.unhandledCriticalExtensions.join(', ')}`,
+      );
+    }
+  }
+  return { path, policyViolations: chainPolicyViolations(path, policy) };
+}
+
+const NOT_RELATED = 'not-related';
+
+function whyNotIssuer(issuer: CertificateInfo, subject: CertificateInfo, certsBelow: number): string | undefined {
+  // checkIssued compares names and, when present, AKI/SKI; it proves nothing cryptographically.
+  if (!subject.x509.checkIssued(issuer.x509)) return NOT_RELATED;
+  let verified = false;
+  try {
+    verified = subject.x509.verify(issuer.x509.publicKey);
+  } catch {
+    verified = false;
+  }
+  if (!verified) return `"${subject.subject}" is not signed by the key of "${issuer.subject}"`;
+  if (!issuer.basicConstraints?.ca) return `"${issuer.subject}" is not a CA certificate`;
+  if (issuer.keyUsage && !issuer.keyUsage(KEY_USAGE.keyCertSign)) {
+    return `"${issuer.subject}" may not sign certificates (keyUsage lacks keyCertSign)`;
+  }
+  const limit = issuer.basicConstraints.pathLength;
+  if (limit !== undefined && certsBelow > limit) {
+    return `"${issuer.subject}" allows ${limit} intermediate(s) below it, the chain has ${certsBelow}`;
+  }
+  return undefined;
+}
+
+function checkValidity(cert: CertificateInfo, now: Date): void {
+  if (now < cert.notBefore) {
+    throw new CmsVerificationError(
+      'certificate-not-yet-valid',
+      `certificate "${cert.subject}" is not valid before ${cert.notBefore.toISOString()}`,
+    );
+  }
+  if (now > cert.notAfter) {
+    throw new CmsVerificationError(
+      'certificate-expired',
+      `certificate "${cert.subject}" expired at ${cert.notAfter.toISOString()}`,
+    );
+  }
+}
+
+function checkLeafUsage(leaf: CertificateInfo): void {
+  if (
+    leaf.keyUsage &&
+    !leaf.keyUsage(KEY_USAGE.digitalSignature) &&
+    !leaf.keyUsage(KEY_USAGE.nonRepudiation)
+  ) {
+    throw untrusted(`signer "${leaf.subject}" keyUsage does not allow digital signatures`);
+  }
+  const eku = leaf.extendedKeyUsage;
+  if (eku && !eku.includes(OID.codeSigning) && !eku.includes(OID.anyExtendedKeyUsage)) {
+    throw untrusted(`signer "${leaf.subject}" extendedKeyUsage does not include codeSigning`);
+  }
+}
+
+function chainPolicyViolations(path: CertificateInfo[], policy: CryptoPolicy): string[] {
+  const violations: string[] = [];
+  path.forEach((cert, index) => {
+    const whose = index === 0 ? `signer certificate "${cert.subject}"` : `CA certificate "${cert.subject}"`;
+    const keyProblem = keyViolation(describeKey(cert.x509.publicKey, whose), policy, whose);
+    if (keyProblem) violations.push(keyProblem);
+    // A trust anchor's own signature is never relied upon, so its algorithm does not matter.
+    if (index < path.length - 1) {
+      const { hash } = signatureAlgorithmFrom(cert.signatureAlgorithm);
+      const digestProblem = hash
+        ? digestViolation(hash, policy, `the signature on ${whose}`)
+        : `the signature on ${whose} names no digest`;
+      if (digestProblem) violations.push(digestProblem);
+    }
+  });
+  return violations;
+}

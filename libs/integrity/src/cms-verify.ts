@@ -1,0 +1,313 @@
+import {
+  constants,
+  createHash,
+  createVerify,
+  timingSafeEqual,
+  verify as verifySignature,
+  X509Certificate,
+  type KeyObject,
+  type VerifyKeyObjectInput,
+} from 'node:crypto';
+import {
+  digestFromOid,
+  signatureAlgorithmFrom,
+  type SecureDigest,
+  type SignatureAlgorithm,
+  type SignatureScheme,
+} from './algorithms';
+import { octetString, oid, time, type Asn1 } from './asn1';
+import { pumpBytes, type ByteSource } from './byte-source';
+import { certificateInfo, type CertificateInfo } from './certificate-info';
+import { parseCertificates } from './certificates';
+import { buildTrustedChain } from './chain';
+import { parseCmsSignedData, type ParsedSignerInfo, type SignerIdentifier } from './cms-parse';
+import {
+  DEFAULT_CRYPTO_POLICY,
+  describeKey,
+  digestViolation,
+  isAllowedDigest,
+  type CryptoPolicy,
+  type KeyDescription,
+} from './crypto-policy';
+import { CmsVerificationError } from './errors';
+import { OID } from './oids';
+import type { StreamHash } from './sha256-stream';
+import type { TrustAnchors } from './trust-anchors';
+
+export interface VerifyDetachedCmsInput {
+  /** DER (or PEM) CMS SignedData whose content is detached. */
+  signature: Buffer;
+  /** Opens the signed content; called only once the signature itself has checked out. */
+  content: () => ByteSource;
+  trustAnchors: TrustAnchors;
+  /** PEM bundles or DER certificates that may complete the chain, e.g. intermediates from the feed. */
+  extraCertificates?: readonly Buffer[];
+  policy?: CryptoPolicy;
+  now?: Date;
+}
+
+export interface CmsSigner {
+  subject: string;
+  issuer: string;
+  /** Upper-case hex, as OpenSSL prints it. */
+  serialNumber: string;
+  /** SHA-256 of the certificate DER, lower-case hex. */
+  sha256Fingerprint: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface CmsVerification {
+  signer: CmsSigner;
+  signatureAlgorithm: SignatureScheme;
+  digestAlgorithm: SecureDigest;
+  signedAttributes: boolean;
+  /** Subjects from the signer to the trust anchor. */
+  chain: string[];
+  /** The signer-asserted signingTime attribute, if any (ISO string). Not a trusted timestamp. */
+  signingTime?: string;
+  /** SHA-256 and size of the content as streamed during verification, so callers need no second pass. */
+  content: StreamHash;
+}
+
+const malformed = (message: string, cause?: unknown) =>
+  new CmsVerificationError('malformed-signature', message, cause ? { cause } : undefined);
+
+/**
+ * Verifies a detached CMS signature over streamed content: signer chain to a trust anchor,
+ * signed-attribute digest and signature, then the CryptoPolicy. All maths runs in node:crypto;
+ * forge only decodes ASN.1. Errors from reading the content propagate unchanged.
+ */
+export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<CmsVerification> {
+  const policy = input.policy ?? DEFAULT_CRYPTO_POLICY;
+  const now = input.now ?? new Date();
+
+  const cms = parseCmsSignedData(input.signature);
+  if (cms.hasEncapsulatedContent) {
+    throw malformed('the signature embeds its content; a detached signature is required');
+  }
+  if (cms.encapContentType !== OID.data) {
+    throw malformed(`the signed content type ${cms.encapContentType} is not id-data`);
+  }
+  const [signerInfo, ...otherSigners] = cms.signerInfos;
+  if (!signerInfo) throw new CmsVerificationError('no-signer', 'the signature has no SignerInfo');
+  if (otherSigners.length > 0) {
+    throw malformed(`expected exactly one SignerInfo, found ${cms.signerInfos.length}`);
+  }
+
+  const digest = digestFromOid(signerInfo.digestAlgorithm.oid);
+  const algorithm = signatureAlgorithmFrom(signerInfo.signatureAlgorithm);
+  if (algorithm.hash && algorithm.hash !== digest) {
+    throw malformed(`signature algorithm uses ${algorithm.hash} but the digest algorithm is ${digest}`);
+  }
+
+  const pool = uniqueCertificates([
+    ...cms.certificates.map((der, i) => embeddedCertificate(der, i)),
+    ...(input.extraCertificates ?? []).flatMap((buf, i) => extraCertificates(buf, i)),
+  ]);
+  const signerCert = findSignerCertificate(signerInfo.sid, pool);
+  const chain = buildTrustedChain(signerCert, {
+    intermediates: pool,
+    anchors: input.trustAnchors.certificates.map(certificateInfo),
+    now,
+    policy,
+  });
+
+  const key = signerCert.x509.publicKey;
+  const keyOptions = verifyOptions(key, describeKey(key, 'signer certificate'), algorithm);
+  const violations = [...chain.policyViolations];
+  const digestProblem = digestViolation(digest, policy, 'the signature');
+  if (digestProblem) violations.push(digestProblem);
+
+  let content: StreamHash;
+  let signingTime: Date | undefined;
+  if (signerInfo.signedAttributes) {
+    const attributes = readSignedAttributes(signerInfo.signedAttributes.attributes);
+    signingTime = attributes.signingTime;
+    const signedDer = signerInfo.signedAttributes.der;
+    checkSignature(
+      () => verifySignature(digest, signedDer, keyOptions, signerInfo.signature),
+      violations,
+    );
+    const contentHash = createHash(digest);
+    content = await streamContent(input.content(), (chunk) => contentHash.update(chunk));
+    const actual = contentHash.digest();
+    const expected = attributes.messageDigest;
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+      throw new CmsVerificationError(
+        'digest-mismatch',
+        `the content's ${digest} digest does not match the signed messageDigest`,
+      );
+    }
+  } else {
+    const verifier = createVerify(digest);
+    content = await streamContent(input.content(), (chunk) => verifier.update(chunk));
+    checkSignature(() => verifier.verify(keyOptions, signerInfo.signature), violations);
+  }
+
+  if (violations.length > 0 || !isAllowedDigest(digest, policy)) throw policyViolation(violations);
+
+  return {
+    signer: describeSigner(signerCert),
+    signatureAlgorithm: algorithm.scheme,
+    digestAlgorithm: digest,
+    signedAttributes: signerInfo.signedAttributes !== undefined,
+    chain: chain.path.map((c) => c.subject),
+    ...(signingTime ? { signingTime: signingTime.toISOString() } : {}),
+    content,
+  };
+}
+
+async function streamContent(source: ByteSource, onChunk: (chunk: Buffer) => void): Promise<StreamHash> {
+  const sha256 = createHash('sha256');
+  const size = await pumpBytes(source, (chunk) => {
+    onChunk(chunk);
+    sha256.update(chunk);
+  });
+  return { sha256: sha256.digest('hex'), size };
+}
+
+function embeddedCertificate(der: Buffer, index: number): CertificateInfo {
+  try {
+    return certificateInfo(new X509Certificate(der));
+  } catch (err) {
+    throw malformed(`certificate #${index + 1} in the signature cannot be parsed`, err);
+  }
+}
+
+function extraCertificates(buf: Buffer, index: number): CertificateInfo[] {
+  try {
+    return parseCertificates(buf).map(certificateInfo);
+  } catch (err) {
+    throw malformed(`extra certificate input #${index + 1}: ${(err as Error).message}`, err);
+  }
+}
+
+function uniqueCertificates(certs: CertificateInfo[]): CertificateInfo[] {
+  return [...new Map(certs.map((c) => [c.fingerprint, c])).values()];
+}
+
+const withoutLeadingZeros = (serial: Buffer): Buffer => {
+  let i = 0;
+  while (i < serial.length - 1 && serial[i] === 0) i++;
+  return serial.subarray(i);
+};
+
+function findSignerCertificate(sid: SignerIdentifier, pool: CertificateInfo[]): CertificateInfo {
+  const matches = pool.filter((cert) =>
+    sid.kind === 'issuer-and-serial'
+      ? cert.issuerDer.equals(sid.issuerDer) &&
+        withoutLeadingZeros(cert.serial).equals(withoutLeadingZeros(sid.serial))
+      : cert.subjectKeyIdentifier?.equals(sid.keyId) === true,
+  );
+  const [match, ...others] = matches;
+  if (!match) {
+    throw new CmsVerificationError(
+      'no-signer',
+      'the signer certificate is neither in the signature nor among the extra certificates',
+    );
+  }
+  // Two different certificates claiming the same identity: refuse rather than pick one.
+  if (others.length > 0) throw malformed('several certificates match the signer identifier');
+  return match;
+}
+
+function verifyOptions(
+  key: KeyObject,
+  description: KeyDescription,
+  algorithm: SignatureAlgorithm,
+): VerifyKeyObjectInput {
+  const mismatch = () =>
+    new CmsVerificationError(
+      'bad-signature',
+      `a ${algorithm.scheme} signature cannot come from the signer's ${description.type} key`,
+    );
+  switch (algorithm.scheme) {
+    case 'ecdsa':
+      if (description.type !== 'ec') throw mismatch();
+      return { key, dsaEncoding: 'der' };
+    case 'rsa-pkcs1-v1_5':
+      if (description.type !== 'rsa') throw mismatch();
+      return { key, padding: constants.RSA_PKCS1_PADDING };
+    case 'rsa-pss':
+      if (description.type === 'ec') throw mismatch();
+      return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength };
+  }
+}
+
+/**
+ * A runtime may refuse to even compute a forbidden algorithm (e.g. SHA-1 under a system crypto
+ * policy); that is still a policy verdict, not a forged signature.
+ */
+function checkSignature(run: () => boolean, violations: readonly string[]): void {
+  let valid = false;
+  let failure: unknown;
+  try {
+    valid = run();
+  } catch (err) {
+    failure = err;
+  }
+  if (valid) return;
+  if (failure !== undefined && violations.length > 0) throw policyViolation(violations, failure);
+  throw new CmsVerificationError(
+    'bad-signature',
+    failure === undefined
+      ? "the signature does not verify with the signer certificate's key"
+      : `the signature cannot be verified: ${(failure as Error).message}`,
+    failure === undefined ? undefined : { cause: failure },
+  );
+}
+
+function policyViolation(violations: readonly string[], cause?: unknown): CmsVerificationError {
+  return new CmsVerificationError(
+    'policy-violation',
+    `the signature verifies but the crypto policy forbids it: ${violations.join('; ')}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function readSignedAttributes(attributes: NonNullable<ParsedSignerInfo['signedAttributes']>['attributes']): {
+  messageDigest: Buffer;
+  signingTime?: Date;
+} {
+  const byType = new Map<string, Asn1[]>();
+  for (const attribute of attributes) {
+    if (byType.has(attribute.oid)) throw malformed(`signed attribute ${attribute.oid} appears twice`);
+    byType.set(attribute.oid, attribute.values);
+  }
+  const single = (type: string, name: string): Asn1 | undefined => {
+    const values = byType.get(type);
+    if (values && values.length !== 1) throw malformed(`signed attribute ${name} must have one value`);
+    return values?.[0];
+  };
+  try {
+    const contentType = single(OID.contentType, 'contentType');
+    const messageDigest = single(OID.messageDigest, 'messageDigest');
+    if (!contentType || !messageDigest) {
+      throw malformed('signed attributes must include contentType and messageDigest');
+    }
+    // RFC 5652 11.1: the attribute binds the signature to the type of what was signed.
+    if (oid(contentType, 'contentType') !== OID.data) {
+      throw malformed('the signed contentType attribute is not id-data');
+    }
+    const signingTime = single(OID.signingTime, 'signingTime');
+    return {
+      messageDigest: octetString(messageDigest, 'messageDigest'),
+      ...(signingTime ? { signingTime: time(signingTime, 'signingTime') } : {}),
+    };
+  } catch (err) {
+    if (err instanceof CmsVerificationError) throw err;
+    throw malformed(`malformed signed attributes: ${(err as Error).message}`, err);
+  }
+}
+
+function describeSigner(cert: CertificateInfo): CmsSigner {
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serialNumber: cert.x509.serialNumber,
+    sha256Fingerprint: cert.fingerprint,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+  };
+}

@@ -1,0 +1,13 @@
+export * from './errors';
+export { ContentTooLargeError, type ByteSource, type PumpOptions } from './byte-source';
+export * from './sha256-stream';
+export type { DigestAlgorithm, SecureDigest, SignatureScheme } from './algorithms';
+export { DEFAULT_CRYPTO_POLICY, type CryptoPolicy } from './crypto-policy';
+export { parseCertificates } from './certificates';
+export * from './trust-anchors';
+export {
+  verifyDetachedCms,
+  type CmsSigner,
+  type CmsVerification,
+  type VerifyDetachedCmsInput,
+} from './cms-verify';

@@ -1,0 +1,39 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { BaseRpcContext } from '@nestjs/microservices';
+
+/** What a handler can learn about (and do with) the JetStream message behind its event: `@Ctx()`. */
+export class JetStreamEventContext extends BaseRpcContext<[JsMsg, string]> {
+  constructor(msg: JsMsg, consumer: string) {
+    super([msg, consumer]);
+  }
+
+  /** 1 on the first attempt; the handler is retried until `maxDeliver`. */
+  get deliveryCount(): number {
+    return this.args[0].info.deliveryCount;
+  }
+
+  get subject(): string {
+    return this.args[0].subject;
+  }
+
+  get streamSeq(): number {
+    return this.args[0].seq;
+  }
+
+  /** The durable consumer name. */
+  get consumer(): string {
+    return this.args[1];
+  }
+
+  /**
+   * Resets the ack timer. The server already does this periodically while the handler runs; call
+   * it only to signal progress from long synchronous stretches between awaits.
+   */
+  working(): void {
+    this.args[0].working();
+  }
+
+  getMessage(): JsMsg {
+    return this.args[0];
+  }
+}

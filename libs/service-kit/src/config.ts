@@ -1,0 +1,120 @@
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Raised when the environment is unusable; the message lists every bad variable at once. */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${service}: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        `See the configuration table in README.md.`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const msList = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of milliseconds, e.g. "1000,5000,15000"')
+  .transform((s) => s.split(',').map(Number));
+
+/** Settings every service shares. Service-specific schemas extend this one. */
+export const BaseEnvSchema = z.object({
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls|wss?):\/\/\S+$/, 'must be a NATS URL such as nats://127.0.0.1:4222 (comma-separate a cluster)')
+    .default('nats://127.0.0.1:4222'),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a MongoDB URI such as mongodb://127.0.0.1:27017/')
+    .default('mongodb://127.0.0.1:27017/'),
+  MONGODB_DB_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/).default('sup'),
+  API_PORT: port.default(8080),
+  HTTP_PORT: port.optional(),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  ARTIFACT_STORE: z.enum(['fs', 'gridfs']).default('fs'),
+  ARTIFACT_DIR: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  JS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  JS_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+  JS_BACKOFF_MS: msList.default('1000,5000,15000,30000'),
+  JS_ACK_WAIT_MS: positiveInt.default(30_000),
+  JS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  SHUTDOWN_GRACE_MS: positiveInt.default(20_000),
+});
+export type BaseEnv = z.infer<typeof BaseEnvSchema>;
+
+export interface BaseConfig {
+  service: string;
+  natsUrl: string;
+  mongoUri: string;
+  /** Each service owns its own database: `<prefix>-<service>`. */
+  mongoDb: string;
+  /** Database of the shared GridFS artifact store. */
+  artifactDb: string;
+  httpPort: number;
+  httpHost: string;
+  dataDir: string;
+  artifactStore: { driver: 'fs'; dir: string } | { driver: 'gridfs' };
+  logLevel: BaseEnv['LOG_LEVEL'];
+  jetstream: {
+    replicas: number;
+    maxDeliver: number;
+    backoffMs: number[];
+    ackWaitMs: number;
+    concurrency: number;
+  };
+  shutdownGraceMs: number;
+}
+
+export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
+  const dataDir = resolve(env.DATA_DIR);
+  return {
+    service,
+    natsUrl: env.NATS_URL,
+    mongoUri: env.MONGODB_URI,
+    mongoDb: `${env.MONGODB_DB_PREFIX}-${service}`,
+    artifactDb: `${env.MONGODB_DB_PREFIX}-artifacts`,
+    httpPort: env.HTTP_PORT ?? env.API_PORT,
+    httpHost: env.HTTP_HOST,
+    dataDir,
+    artifactStore:
+      env.ARTIFACT_STORE === 'gridfs'
+        ? { driver: 'gridfs' }
+        : { driver: 'fs', dir: resolve(env.ARTIFACT_DIR ?? join(dataDir, 'artifacts')) },
+    logLevel: env.LOG_LEVEL,
+    jetstream: {
+      replicas: env.JS_REPLICAS,
+      maxDeliver: env.JS_MAX_DELIVER,
+      backoffMs: env.JS_BACKOFF_MS,
+      ackWaitMs: env.JS_ACK_WAIT_MS,
+      concurrency: env.JS_CONCURRENCY,
+    },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/**
+ * Parses the environment against a schema. Empty strings count as unset so that
+ * `FOO= npm start` falls back to the default instead of failing on "".
+ */
+export function parseEnv<S extends z.ZodTypeAny>(
+  service: string,
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      service,
+      result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
+  }
+  return result.data as z.infer<S>;
+}

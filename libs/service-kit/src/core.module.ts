@@ -1,0 +1,63 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { MongooseModule, getConnectionToken, getModelToken } from '@nestjs/mongoose';
+import { EventPublisher, JetStreamConnection, JetStreamModule } from '@sup/jetstream';
+import type { Connection, Model } from 'mongoose';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import type { BaseConfig } from './config';
+import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
+import { mongoHealthCheck } from './mongo';
+import { OUTCOME_MODEL, OutcomeLedger, OutcomeSchema, type OutcomeDoc } from './outcome-ledger';
+
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+export interface ServiceContext<C extends BaseConfig = BaseConfig> {
+  config: C;
+  connection: JetStreamConnection;
+  logger: Logger;
+}
+
+/**
+ * What every service has: its config, pino logging, its own MongoDB database, the JetStream
+ * connection and publisher, and liveness/readiness endpoints.
+ */
+@Global()
+@Module({})
+export class ServiceCoreModule {
+  static forRoot(ctx: ServiceContext): DynamicModule {
+    return {
+      module: ServiceCoreModule,
+      imports: [
+        LoggerModule.forRoot({ pinoHttp: { logger: ctx.logger, autoLogging: false } }),
+        MongooseModule.forRoot(ctx.config.mongoUri, {
+          dbName: ctx.config.mongoDb,
+          retryAttempts: 10,
+          retryDelay: 2_000,
+          serverSelectionTimeoutMS: 10_000,
+        }),
+        MongooseModule.forFeature([{ name: OUTCOME_MODEL, schema: OutcomeSchema }]),
+        JetStreamModule.forRoot(ctx.connection, `/services/${ctx.config.service}`),
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: ctx.config },
+        { provide: ROOT_LOGGER, useValue: ctx.logger },
+        {
+          provide: OutcomeLedger,
+          inject: [getModelToken(OUTCOME_MODEL), EventPublisher],
+          useFactory: (model: Model<OutcomeDoc>, publisher: EventPublisher) => new OutcomeLedger(model, publisher),
+        },
+        {
+          provide: HEALTH_CHECKS,
+          inject: [getConnectionToken()],
+          useFactory: (mongo: Connection): HealthCheck[] => [
+            { name: 'nats', check: () => Promise.resolve(ctx.connection.isHealthy()) },
+            mongoHealthCheck(mongo),
+          ],
+        },
+      ],
+      exports: [SERVICE_CONFIG, ROOT_LOGGER, OutcomeLedger, MongooseModule],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  HttpException,
+  HttpStatus,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import type { ZodTypeAny, z } from 'zod';
+
+/** Parses a request part against a contract schema; a mismatch is a 400 that lists every problem. */
+export function parseRequest<S extends ZodTypeAny>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new BadRequestException({
+      message: `invalid ${what}`,
+      details: result.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`),
+    });
+  }
+  return result.data as z.infer<S>;
+}
+
+/** Every error leaves as `{statusCode, error, message, details?}` (ErrorBody in the OpenAPI document). */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  constructor(private readonly onUnexpected: (error: unknown) => void) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const obj = typeof body === 'string' ? { message: body } : (body as Record<string, unknown>);
+      const message = Array.isArray(obj.message) ? obj.message.join('; ') : String(obj.message ?? exception.message);
+      res.status(status).json({
+        statusCode: status,
+        error: HttpStatus[status] ?? 'Error',
+        message,
+        ...(Array.isArray(obj.details) ? { details: obj.details as string[] } : {}),
+      });
+      return;
+    }
+    this.onUnexpected(exception);
+    res.status(500).json({ statusCode: 500, error: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
+  }
+}

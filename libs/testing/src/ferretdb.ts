@@ -1,0 +1,47 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort, startProcess, waitForPort, type ManagedProcess } from './processes';
+
+export interface RunningMongo {
+  uri: string;
+  process?: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+const repoRoot = resolve(__dirname, '../../..');
+const SOURCE_DIR = join(repoRoot, 'deploy/ferretdb');
+
+/**
+ * The local MongoDB-wire server: FerretDB v1 on SQLite, built from `deploy/ferretdb` with the Go
+ * toolchain on first use (about a minute, then cached in the repo's .gitignored binary).
+ */
+export function ensureFerretDbBinary(): string {
+  const binary = process.env.FERRETDB_BIN ?? join(SOURCE_DIR, 'ferretdb-local');
+  if (existsSync(binary)) return binary;
+  try {
+    execFileSync('go', ['build', '-o', binary, '.'], { cwd: SOURCE_DIR, stdio: 'inherit' });
+  } catch (error) {
+    throw new Error(
+      `could not build FerretDB from ${SOURCE_DIR} (needs Go and the Go module proxy): ${String(error)}`,
+    );
+  }
+  return binary;
+}
+
+export async function startFerretDb(
+  options: { dataDir?: string; logFile?: string; port?: number } = {},
+): Promise<RunningMongo> {
+  const binary = ensureFerretDbBinary();
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sup-ferretdb-'));
+  const proc = startProcess(
+    'ferretdb',
+    binary,
+    ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', dataDir],
+    { logFile: options.logFile },
+  );
+  await waitForPort(port, 30_000, 'ferretdb');
+  return { uri: `mongodb://127.0.0.1:${port}/`, process: proc, stop: () => proc.stop() };
+}

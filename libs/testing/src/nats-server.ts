@@ -1,0 +1,39 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startProcess, waitForPort, type ManagedProcess } from './processes';
+
+export interface RunningNats {
+  url: string;
+  /** Undefined when an external server (NATS_URL) is used. */
+  process?: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+const CANDIDATES = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'];
+
+export function natsServerBinary(): string {
+  const found = [process.env.NATS_SERVER_BIN, ...CANDIDATES].find((p) => p && existsSync(p));
+  if (!found) {
+    throw new Error(
+      `nats-server not found (looked in ${CANDIDATES.join(', ')}); install it (apt-get install nats-server) or set NATS_SERVER_BIN`,
+    );
+  }
+  return found;
+}
+
+/** Starts a private nats-server with JetStream on a free port, its store in a fresh temp dir. */
+export async function startNatsServer(
+  options: { storeDir?: string; logFile?: string; port?: number } = {},
+): Promise<RunningNats> {
+  const port = options.port ?? (await freePort());
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'sup-nats-'));
+  const proc = startProcess(
+    'nats-server',
+    natsServerBinary(),
+    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
+    { logFile: options.logFile },
+  );
+  await waitForPort(port, 15_000, 'nats-server');
+  return { url: `nats://127.0.0.1:${port}`, process: proc, stop: () => proc.stop() };
+}

@@ -1,0 +1,54 @@
+import {
+  BaseEnvSchema,
+  ConfigError,
+  loadTrustConfig,
+  parseEnv,
+  toBaseConfig,
+  type BaseConfig,
+  type TrustConfig,
+} from '@sup/service-kit';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const GiB = 1024 ** 3;
+
+const EnvSchema = BaseEnvSchema.extend({
+  FEED_URL: z
+    .string()
+    .regex(/^(file|https?):\/\/\S+$/, 'must be a file://, http:// or https:// URL of the feed base')
+    .optional(),
+  TRUST_ANCHORS: z.string({ required_error: 'is required: path to a PEM bundle of trusted root certificates' }).min(1),
+  TRUST_INTERMEDIATES: z.string().optional(),
+  FEED_MAX_ARTIFACT_BYTES: z.coerce.number().int().positive().default(4 * GiB),
+  FEED_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  FEED_SYNC_INTERVAL_S: z.coerce.number().int().min(0).default(0),
+  FEED_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+});
+
+export interface IngestConfig extends BaseConfig, TrustConfig {
+  feedUrl?: string;
+  maxArtifactBytes: number;
+  feedTimeoutMs: number;
+  syncIntervalS: number;
+  importConcurrency: number;
+  uploadDir: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
+  const parsed = parseEnv('ingest', EnvSchema, env);
+  const base = toBaseConfig('ingest', parsed);
+  try {
+    return {
+      ...base,
+      ...(parsed.FEED_URL ? { feedUrl: parsed.FEED_URL } : {}),
+      ...loadTrustConfig(parsed.TRUST_ANCHORS, parsed.TRUST_INTERMEDIATES),
+      maxArtifactBytes: parsed.FEED_MAX_ARTIFACT_BYTES,
+      feedTimeoutMs: parsed.FEED_TIMEOUT_MS,
+      syncIntervalS: parsed.FEED_SYNC_INTERVAL_S,
+      importConcurrency: parsed.FEED_IMPORT_CONCURRENCY,
+      uploadDir: join(base.dataDir, 'uploads'),
+    };
+  } catch (error) {
+    throw new ConfigError('ingest', [error instanceof Error ? error.message : String(error)]);
+  }
+}

@@ -1,0 +1,29 @@
+import type { FeedIndex } from '@sup/contracts';
+import type { FeedStateRecord } from './schemas';
+
+/**
+ * Rollback and freeze protection for a signed index (the TUF threats): an expired index, an
+ * older sequence than one already accepted, or a reused sequence with other content is refused.
+ * Returns the reason to refuse, or null.
+ */
+export function feedFreshness(
+  index: FeedIndex,
+  digest: string,
+  accepted: FeedStateRecord | null,
+  now: Date,
+): string | null {
+  if (Date.parse(index.expiresAt) <= now.getTime()) {
+    return `index.json of feed ${index.feed} expired at ${index.expiresAt}; a stale feed is refused (freeze protection)`;
+  }
+  if (Date.parse(index.generatedAt) > Date.parse(index.expiresAt)) {
+    return `index.json of feed ${index.feed} was generated (${index.generatedAt}) after it expires (${index.expiresAt})`;
+  }
+  if (!accepted) return null;
+  if (index.sequence < accepted.sequence) {
+    return `index.json of feed ${index.feed} has sequence ${index.sequence}, older than ${accepted.sequence} already accepted (rollback protection)`;
+  }
+  if (index.sequence === accepted.sequence && digest !== accepted.indexSha256) {
+    return `index.json of feed ${index.feed} reuses sequence ${index.sequence} with different content`;
+  }
+  return null;
+}

@@ -1,0 +1,17 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ArtifactStoreModule, ServiceCoreModule, type ServiceContext } from '@sup/service-kit';
+import type { SignatureValidatorConfig } from './config';
+import { SignatureHandler } from './signature.handler';
+import { SignatureService } from './signature.service';
+
+@Module({})
+export class AppModule {
+  static register(ctx: ServiceContext<SignatureValidatorConfig>): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ServiceCoreModule.forRoot(ctx), ArtifactStoreModule.forRoot(ctx.config)],
+      controllers: [SignatureHandler],
+      providers: [SignatureService],
+    };
+  }
+}

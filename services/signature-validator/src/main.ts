@@ -1,0 +1,10 @@
+import { runService } from '@sup/service-kit';
+import { AppModule } from './app.module';
+import { loadConfig } from './config';
+
+void runService({
+  name: 'signature-validator',
+  loadConfig,
+  module: (ctx) => AppModule.register(ctx),
+  consumes: true,
+});

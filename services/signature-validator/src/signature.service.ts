@@ -1,0 +1,78 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ArtifactNotFoundError, type ArtifactStore } from '@sup/artifact-store';
+import { SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
+import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
+import {
+  ARTIFACT_STORE,
+  OutcomeLedger,
+  ROOT_LOGGER,
+  SERVICE_CONFIG,
+  outcomeFor,
+  rejectionOf,
+  type StageOutcome,
+} from '@sup/service-kit';
+import type { Logger } from 'pino';
+import type { SignatureValidatorConfig } from './config';
+import { readAll } from './read-all';
+
+@Injectable()
+export class SignatureService {
+  constructor(
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
+    @Inject(SERVICE_CONFIG) private readonly config: SignatureValidatorConfig,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly ledger: OutcomeLedger,
+  ) {}
+
+  validate(update: UpdateDescriptor): Promise<{ outcome: StageOutcome; replayed: boolean }> {
+    return this.ledger.once(`signature:${update.updateId}`, () => this.decide(update));
+  }
+
+  private async decide(update: UpdateDescriptor): Promise<StageOutcome> {
+    const store = this.store;
+    let signature: Buffer | null;
+    try {
+      signature = await readAll(await store.open(update.signature.storeKey), this.config.signatureMaxBytes);
+    } catch (error) {
+      if (!(error instanceof ArtifactNotFoundError)) throw error;
+      return this.refuse(update, 'signature', 'signature-missing', 'the stored signature file is missing');
+    }
+    if (!signature) {
+      const max = this.config.signatureMaxBytes;
+      return this.refuse(update, 'signature', 'signature-too-large', `the signature file exceeds ${max} bytes`);
+    }
+    try {
+      const result = await verifyDetachedCms({
+        signature,
+        content: () => streamOf(store, update.artifact.storeKey),
+        trustAnchors: this.config.trustAnchors,
+        extraCertificates: this.config.intermediates,
+        policy: this.config.policy,
+      });
+      return outcomeFor(SUBJECTS.validated, update.updateId, {
+        update,
+        signer: result.signer,
+        signatureAlgorithm: result.signatureAlgorithm,
+        digestAlgorithm: result.digestAlgorithm,
+        signedAttributes: result.signedAttributes,
+        validatedAt: new Date().toISOString(),
+      });
+    } catch (error) {
+      if (!(error instanceof CmsVerificationError)) throw error;
+      return this.refuse(update, error.stage, error.code, error.message);
+    }
+  }
+
+  /** The reference product's warning: the file is named, and it is never used. */
+  private refuse(update: UpdateDescriptor, stage: 'signature' | 'policy', code: string, reason: string): StageOutcome {
+    this.logger.warn(
+      { updateId: update.updateId, correlationId: update.updateId, file: update.artifact.path, code },
+      `Verifying the signature failed. "${update.artifact.path}" has not been digitally signed by a trusted vendor and cannot be imported: ${reason}`,
+    );
+    return rejectionOf(update, stage, code, reason);
+  }
+}
+
+async function* streamOf(store: ArtifactStore, key: string): AsyncIterable<Buffer> {
+  for await (const chunk of await store.open(key)) yield chunk as Buffer;
+}

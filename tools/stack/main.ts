@@ -1,0 +1,118 @@
+import { SERVICE_NAMES, type ServiceName } from '@sup/contracts';
+import {
+  startFerretDb,
+  startNatsServer,
+  startProcess,
+  serviceEntry,
+  type ManagedProcess,
+} from '@sup/testing';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ensureDemoFeed } from './demo-feed';
+import { startGateway } from './gateway';
+
+/**
+ * `npm start`: the whole stack on one machine. Uses NATS_URL / MONGODB_URI when given, otherwise
+ * runs a NATS server with JetStream and FerretDB (SQLite) with their state under DATA_DIR.
+ */
+async function main(): Promise<void> {
+  const env = process.env;
+  const dataDir = resolve(env.DATA_DIR || '.data');
+  const apiPort = Number(env.API_PORT || 8080);
+  const host = env.API_HOST || '127.0.0.1';
+  if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65535) fail(`API_PORT must be a port number, got ${env.API_PORT}`);
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const say = (msg: string) => process.stdout.write(`[stack] ${msg}\n`);
+
+  let natsUrl = env.NATS_URL;
+  if (!natsUrl) {
+    const port = (await portFree(4222)) ? 4222 : undefined;
+    const nats = await startNatsServer({ storeDir: join(dataDir, 'nats'), logFile: join(dataDir, 'logs/nats.log'), ...(port ? { port } : {}) });
+    stops.push(nats.stop);
+    natsUrl = nats.url;
+    say(`NATS JetStream on ${natsUrl} (state in ${join(dataDir, 'nats')})`);
+  }
+  let mongoUri = env.MONGODB_URI;
+  if (!mongoUri) {
+    const port = (await portFree(27017)) ? 27017 : undefined;
+    say('starting FerretDB (built with Go on first run, about a minute)…');
+    const mongo = await startFerretDb({ dataDir: join(dataDir, 'ferretdb'), logFile: join(dataDir, 'logs/ferretdb.log'), ...(port ? { port } : {}) });
+    stops.unshift(mongo.stop);
+    mongoUri = mongo.uri;
+    say(`FerretDB (MongoDB wire protocol) on ${mongoUri} (state in ${join(dataDir, 'ferretdb')})`);
+  }
+  let feedUrl = env.FEED_URL;
+  let trustAnchors = env.TRUST_ANCHORS;
+  if (!feedUrl) {
+    const demo = await ensureDemoFeed(dataDir);
+    feedUrl = demo.feedUrl;
+    trustAnchors = trustAnchors || demo.trustAnchors;
+    say(`no FEED_URL: serving the demo feed ${feedUrl} (one forged and one corrupted update included)`);
+  }
+  if (!trustAnchors) fail('TRUST_ANCHORS must name a PEM bundle of trusted roots when FEED_URL is set');
+
+  const ports = new Map<ServiceName, number>(SERVICE_NAMES.map((s, i) => [s, apiPort + 1 + i]));
+  const services: ManagedProcess[] = [];
+  for (const name of SERVICE_NAMES) {
+    services.push(
+      startProcess(name, process.execPath, [serviceEntry(name)], {
+        env: { ...env, NATS_URL: natsUrl, MONGODB_URI: mongoUri, FEED_URL: feedUrl, TRUST_ANCHORS: trustAnchors, DATA_DIR: dataDir, HTTP_PORT: String(ports.get(name)), HTTP_HOST: '127.0.0.1' },
+        logFile: join(dataDir, 'logs', `${name}.log`),
+      }),
+    );
+  }
+  const gateway = await startGateway(apiPort, host, ports);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping services (in-flight work drains first)…`);
+    gateway.close();
+    await Promise.all(services.map((s) => s.stop(25_000)));
+    for (const stop of stops) await stop();
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const s of services) {
+    s.child.once('exit', (code) => {
+      if (!stopping) say(`${s.name} exited (${code}); see ${join(dataDir, 'logs', `${s.name}.log`)}`);
+    });
+  }
+
+  await Promise.all(SERVICE_NAMES.map((s) => waitReady(s, ports.get(s) ?? 0, join(dataDir, 'logs', `${s}.log`))));
+  const base = `http://${host}:${apiPort}/v1`;
+  const res = await fetch(`${base}/feeds/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const sync = (await res.json()) as { id?: string; message?: string };
+  say(`all services ready; logs in ${join(dataDir, 'logs')}`);
+  say(`API: ${base}  (OpenAPI: ${base}/openapi.json)`);
+  say(`first sync queued: curl ${base}/feeds/syncs/${sync.id ?? '?'}`);
+  say(`then: curl '${base}/updates'   and   curl '${base}/alerts'   — Ctrl-C stops everything`);
+}
+
+async function waitReady(name: string, port: number, log: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (await fetch(`http://127.0.0.1:${port}/healthz/ready`).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  fail(`${name} did not become ready within 90 s; see ${log}`);
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
+}
+
+function fail(message: string): never {
+  process.stderr.write(`[stack] ${message}\n`);
+  process.exit(1);
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error)));
