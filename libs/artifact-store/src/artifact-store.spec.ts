@@ -63,6 +63,14 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** Compares by digest: jest's deep equality walks a Buffer byte by byte (minutes for a few MB). */
+function expectBytes(actual: Buffer, expected: Buffer): void {
+  expect({ size: actual.length, sha256: sha256(actual) }).toEqual({
+    size: expected.length,
+    sha256: sha256(expected),
+  });
+}
+
 const BAD_KEYS = [
   '',
   '../../etc/passwd',
@@ -86,7 +94,7 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
       const data = randomBytes(5 * 1024 * 1024 + 12_345);
       const result = await h.store.put(streamOf(data));
       expect(result).toEqual({ key: sha256(data), size: data.length, created: true });
-      expect(await readAll(await h.store.open(result.key))).toEqual(data);
+      expectBytes(await readAll(await h.store.open(result.key)), data);
       expect(await h.store.stat(result.key)).toEqual({ size: data.length });
       expect(await h.inventory()).toEqual({ stored: 1, residue: 0 });
     });
@@ -95,13 +103,13 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
       const data = randomBytes(300_000);
       const result = await h.store.put(generatorOf(data));
       expect(result.key).toBe(sha256(data));
-      expect(await readAll(await h.store.open(result.key))).toEqual(data);
+      expectBytes(await readAll(await h.store.open(result.key)), data);
     });
 
     it('stores empty content', async () => {
       const result = await h.store.put(Readable.from([]));
       expect(result).toEqual({ key: sha256(Buffer.alloc(0)), size: 0, created: true });
-      expect(await readAll(await h.store.open(result.key))).toEqual(Buffer.alloc(0));
+      expectBytes(await readAll(await h.store.open(result.key)), Buffer.alloc(0));
       expect(await h.store.stat(result.key)).toEqual({ size: 0 });
     });
 
@@ -113,7 +121,7 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
       expect(second).toEqual({ key: first.key, size: data.length, created: false });
       expect(await h.copies(first.key)).toBe(1);
       expect(await h.inventory()).toEqual({ stored: 1, residue: 0 });
-      expect(await readAll(await h.store.open(first.key))).toEqual(data);
+      expectBytes(await readAll(await h.store.open(first.key)), data);
     });
 
     it('refuses content over maxBytes and leaves nothing behind', async () => {
@@ -185,7 +193,7 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(await h.copies(sha256(data))).toBe(1);
       expect(await h.inventory()).toEqual({ stored: 1, residue: 0 });
-      expect(await readAll(await h.store.open(sha256(data)))).toEqual(data);
+      expectBytes(await readAll(await h.store.open(sha256(data))), data);
     });
 
     it('keeps different contents apart under concurrency', async () => {
@@ -193,7 +201,7 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
       const results = await Promise.all(contents.map((c) => h.store.put(streamOf(c))));
       expect(results.map((r) => r.key)).toEqual(contents.map(sha256));
       expect(await h.inventory()).toEqual({ stored: 4, residue: 0 });
-      for (const c of contents) expect(await readAll(await h.store.open(sha256(c)))).toEqual(c);
+      for (const c of contents) expectBytes(await readAll(await h.store.open(sha256(c))), c);
     });
   });
 }
@@ -313,6 +321,12 @@ async function gridFsHarness(): Promise<StoreHarness & { store: GridFsArtifactSt
 
 describeArtifactStore('gridfs', gridFsHarness);
 
+/** A unique ObjectId minted at `time` (createFromTime zeroes the rest, so two would collide). */
+function oldObjectId(time: Date): ObjectId {
+  const seconds = Math.floor(time.getTime() / 1000).toString(16).padStart(8, '0');
+  return new ObjectId(seconds + randomBytes(8).toString('hex'));
+}
+
 describe('GridFsArtifactStore specifics', () => {
   it('names each file by its key and splits content into 1 MiB chunks', async () => {
     const h = await gridFsHarness();
@@ -338,6 +352,20 @@ describe('GridFsArtifactStore specifics', () => {
     ).rejects.toMatchObject({ code: 11000 });
   });
 
+  it('settles a lost race for the name through the unique index', async () => {
+    const h = await gridFsHarness();
+    const data = randomBytes(100_000);
+    const first = await h.store.put(Readable.from([data]));
+    // Make the second put miss the "already stored?" check, as if both had checked at once.
+    const files = (h.store as unknown as { files: { findOne: (...args: unknown[]) => unknown } }).files;
+    const spy = jest.spyOn(files, 'findOne').mockResolvedValueOnce(null);
+    const second = await h.store.put(Readable.from([data]));
+    spy.mockRestore();
+    expect(second).toEqual({ key: first.key, size: data.length, created: false });
+    expect(await h.copies(first.key)).toBe(1);
+    expect(await h.inventory()).toEqual({ stored: 1, residue: 0 });
+  });
+
   it('uses a custom bucket name', async () => {
     const db = await database();
     const store = createArtifactStore({ driver: 'gridfs', db, bucketName: 'vendor' });
@@ -353,7 +381,7 @@ describe('GridFsArtifactStore specifics', () => {
     const { key } = await h.store.put(Readable.from([Buffer.from('keep me')]));
     const old = new Date(Date.now() - 2 * 24 * 3600 * 1000);
     // A put that died after writing its files document but before naming it.
-    const staleTempId = ObjectId.createFromTime(Math.floor(old.getTime() / 1000));
+    const staleTempId = oldObjectId(old);
     await files.insertOne({
       _id: staleTempId,
       filename: `${GRIDFS_TEMP_PREFIX}dead`,
@@ -364,7 +392,7 @@ describe('GridFsArtifactStore specifics', () => {
     });
     await chunks.insertOne({ files_id: staleTempId, n: 0, data: Buffer.from('z') });
     // A put that died mid-upload: chunks with no files document.
-    const orphanId = ObjectId.createFromTime(Math.floor(old.getTime() / 1000));
+    const orphanId = oldObjectId(old);
     await chunks.insertOne({ files_id: orphanId, n: 0, data: Buffer.from('half') });
     // A put in progress right now: recent, must survive.
     const liveId = new ObjectId();
@@ -374,6 +402,6 @@ describe('GridFsArtifactStore specifics', () => {
     expect(await files.countDocuments({ _id: staleTempId })).toBe(0);
     expect(await chunks.countDocuments({ files_id: { $in: [staleTempId, orphanId] } })).toBe(0);
     expect(await chunks.countDocuments({ files_id: liveId })).toBe(1);
-    expect(await readAll(await h.store.open(key))).toEqual(Buffer.from('keep me'));
+    expectBytes(await readAll(await h.store.open(key)), Buffer.from('keep me'));
   });
 });

@@ -117,13 +117,20 @@ export class GridFsArtifactStore implements ArtifactStore {
       if (matchedCount !== 1) throw new Error(`GridFS upload ${id.toHexString()} vanished before it was named`);
       return true;
     } catch (error) {
-      // Another put of the same content won the race for the name.
-      if (isDuplicateKey(error)) {
+      // Another put of the same content won the race for the name. MongoDB says so with E11000;
+      // FerretDB v1 reports a unique violation on update as a generic error (SQLite "UNIQUE
+      // constraint failed"), so also look at who holds the name now.
+      if (isDuplicateKey(error) || (await this.heldByOther(key, id))) {
         await this.removeFile(id);
         return false;
       }
       throw error;
     }
+  }
+
+  private async heldByOther(key: string, id: ObjectId): Promise<boolean> {
+    const holder = await this.files.findOne({ filename: key }, { projection: { _id: 1 } });
+    return holder !== null && !holder._id.equals(id);
   }
 
   /** Deletes a files document and its chunks; true when the files document existed. */

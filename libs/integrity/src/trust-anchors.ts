@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { certificateInfo } from './certificate-info';
 import { parseCertificates } from './certificates';
 
@@ -52,10 +52,11 @@ export function parseTrustAnchors(pem: string | Buffer, source = 'inline trust a
   return Object.freeze({ source, certificates: Object.freeze([...unique.values()]) });
 }
 
-export async function loadTrustAnchors(pemBundlePath: string): Promise<TrustAnchors> {
+/** Synchronous on purpose: trust anchors are read once while configuration loads, before serving. */
+export function loadTrustAnchors(pemBundlePath: string): TrustAnchors {
   let text: string;
   try {
-    text = await readFile(pemBundlePath, 'utf8');
+    text = readFileSync(pemBundlePath, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new TrustAnchorError(

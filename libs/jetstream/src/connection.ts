@@ -6,7 +6,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { errorMessage } from './errors';
-import type { NatsConnection } from './nats-types';
+import type { ConnectionOptions, NatsConnection } from './nats-types';
 import { ensureStreams } from './streams';
 
 export interface ConnectJetStreamOptions {
@@ -86,18 +86,19 @@ export async function connectJetStream(
   if (!(duplicateWindowMs > 0))
     throw new Error(`duplicateWindowMs must be positive, got ${duplicateWindowMs}`);
 
+  const connectOptions: ConnectionOptions = {
+    servers: options.servers.split(',').map((s) => s.trim()),
+    name: options.service,
+    timeout: options.connectTimeoutMs ?? 5_000,
+    // After the first connection succeeds, a NATS outage must never kill the process: Kubernetes
+    // would restart every replica at once and they would all stampede the server when it returns.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 2_000,
+    reconnectJitter: 1_000,
+  };
   let nc: NatsConnection;
   try {
-    nc = await connect({
-      servers: options.servers.split(',').map((s) => s.trim()),
-      name: options.service,
-      timeout: options.connectTimeoutMs ?? 5_000,
-      // After the first connection succeeds, a NATS outage must never kill the process: Kubernetes
-      // would restart every replica at once and they would all stampede the server when it returns.
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 2_000,
-      reconnectJitter: 1_000,
-    });
+    nc = (await connect(connectOptions)) as NatsConnection;
   } catch (error) {
     throw new Error(`cannot connect to NATS at ${options.servers}: ${errorMessage(error)}`, {
       cause: error,

@@ -1,6 +1,7 @@
-import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { errorMessage } from './errors';
 import type { JetStreamLogger } from './logger';
+import type { MessageBatch } from './nats-types';
 
 export interface RunnerOptions {
   /** Messages this replica holds for the consumer at once. */
@@ -22,7 +23,7 @@ export class ConsumerRunner {
   private stopping = false;
   private active = 0;
   private wake: (() => void) | undefined;
-  private batch: ConsumerMessages | undefined;
+  private batch: MessageBatch | undefined;
   private loop: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
   private signalStop!: () => void;
@@ -63,7 +64,7 @@ export class ConsumerRunner {
       await this.freeSlot();
       if (this.stopping) break;
       try {
-        const batch = await this.consumer.fetch({
+        const batch: MessageBatch = await this.consumer.fetch({
           max_messages: this.options.concurrency - this.active,
           expires: this.options.pullExpiresMs,
         });

@@ -1,11 +1,18 @@
-import type { connect } from '@nats-io/transport-node';
-
 /*
- * `@nats-io/transport-node` re-exports nats-core through a package subpath that the workspace's
- * `moduleResolution: node` cannot see, so the connection type is derived from `connect` instead of
- * importing a transitive package.
+ * `@nats-io/transport-node` and `@nats-io/jetstream` type their connection through the
+ * `@nats-io/nats-core/internal` subpath, which the workspace's `moduleResolution: node` cannot see
+ * (it comes out as an unresolved `any`). The package root resolves, so the type is taken from
+ * there: a type-only import of the nats-core that both packages depend on, erased at runtime.
  */
-export type NatsConnection = Awaited<ReturnType<typeof connect>>;
+import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
+import type { JsMsg } from '@nats-io/jetstream';
+
+export type { ConnectionOptions, NatsConnection };
+
+/** What a pull (`fetch`) hands back, typed here for the same reason. */
+export interface MessageBatch extends AsyncIterable<JsMsg> {
+  close(): Promise<void | Error>;
+}
 
 /** JetStream durations are nanoseconds on the wire; everything in this library speaks milliseconds. */
 export const nanos = (millis: number): number => Math.round(millis * 1_000_000);

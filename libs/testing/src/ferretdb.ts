@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, startProcess, waitForPort, type ManagedProcess } from './processes';
+import { join } from 'node:path';
+import { freePort, repoRoot, startProcess, waitForPort, type ManagedProcess } from './processes';
 
 export interface RunningMongo {
   uri: string;
@@ -10,14 +10,13 @@ export interface RunningMongo {
   stop(): Promise<void>;
 }
 
-const repoRoot = resolve(__dirname, '../../..');
-const SOURCE_DIR = join(repoRoot, 'deploy/ferretdb');
 
 /**
  * The local MongoDB-wire server: FerretDB v1 on SQLite, built from `deploy/ferretdb` with the Go
  * toolchain on first use (about a minute, then cached in the repo's .gitignored binary).
  */
 export function ensureFerretDbBinary(): string {
+  const SOURCE_DIR = join(repoRoot(), 'deploy/ferretdb');
   const binary = process.env.FERRETDB_BIN ?? join(SOURCE_DIR, 'ferretdb-local');
   if (existsSync(binary)) return binary;
   try {

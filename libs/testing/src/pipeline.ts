@@ -2,13 +2,11 @@ import { serviceForPath, SERVICE_NAMES, type ServiceName } from '@sup/contracts'
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { useMongo } from './infra';
-import { useNats } from './infra';
-import { freePort, startProcess, type ManagedProcess } from './processes';
+import { join } from 'node:path';
+import { useMongo, useNats } from './infra';
+import { freePort, repoRoot, startProcess, type ManagedProcess } from './processes';
 
-const repoRoot = resolve(__dirname, '../../..');
-export const serviceEntry = (name: ServiceName): string => join(repoRoot, 'dist/services', name, 'src/main.js');
+export const serviceEntry = (name: ServiceName): string => join(repoRoot(), 'dist/services', name, 'src/main.js');
 
 export interface PipelineOptions {
   trustAnchors: string;
@@ -47,7 +45,7 @@ export class Pipeline {
   /** Environment of one service; `MONGODB_DB_PREFIX` is unique per pipeline so runs never share data. */
   private prefix = `t${randomBytes(4).toString('hex')}`;
 
-  envFor(name: ServiceName, port: number): NodeJS.ProcessEnv {
+  envFor(port: number): NodeJS.ProcessEnv {
     return {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
@@ -72,7 +70,7 @@ export class Pipeline {
     this.ports.set(name, port);
     mkdirSync(join(this.workDir, 'logs'), { recursive: true });
     const proc = startProcess(name, process.execPath, [serviceEntry(name)], {
-      env: this.envFor(name, port),
+      env: this.envFor(port),
       logFile: join(this.workDir, 'logs', `${name}.log`),
     });
     this.processes.set(name, proc);

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, Socket } from 'node:net';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** Asks the kernel for a free loopback port. */
 export async function freePort(): Promise<number> {
@@ -73,4 +74,15 @@ export function startProcess(
       await exited;
     },
   };
+}
+
+/** The workspace root, whether this file runs from source (jest) or from dist/ (npm start, bench). */
+export function repoRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'nx.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no nx.json above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
 }
