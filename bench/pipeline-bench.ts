@@ -50,7 +50,7 @@ export async function benchPipeline(workDir: string, count: number): Promise<Pip
       const at: Record<string, number> = { requested };
       for (const h of detail.history) at[h.state] = Date.parse(h.time);
       for (const [label, from, to] of STAGES) {
-        if (at[from] !== undefined && at[to] !== undefined) samples[label]?.push((at[to] as number) - (at[from] as number));
+        if (at[from] !== undefined && at[to] !== undefined) samples[label]?.push(at[to] - at[from]);
       }
     }
     const stages = Object.fromEntries(

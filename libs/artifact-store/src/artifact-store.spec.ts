@@ -152,6 +152,7 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
     it('rethrows a failing source and stores nothing', async () => {
       async function* failing(): AsyncGenerator<Buffer> {
         yield randomBytes(2 * 1024 * 1024);
+        await new Promise((resolve) => setImmediate(resolve));
         throw new Error('connection reset by vendor');
       }
       await expect(h.store.put(failing())).rejects.toThrow('connection reset by vendor');
@@ -187,7 +188,9 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
     it('settles concurrent puts of the same content on one copy', async () => {
       const data = randomBytes(2 * 1024 * 1024 + 777);
       const results = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => h.store.put(i % 2 ? streamOf(data) : generatorOf(data))),
+        Array.from({ length: 5 }, (_, i) =>
+          h.store.put(i % 2 ? streamOf(data) : generatorOf(data)),
+        ),
       );
       expect(new Set(results.map((r) => r.key))).toEqual(new Set([sha256(data)]));
       expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -231,7 +234,8 @@ async function fsHarness(): Promise<StoreHarness & { store: FsArtifactStore; roo
   return {
     store,
     root,
-    copies: async (key) => (await listFiles(join(root, 'sha256'))).filter((f) => f.endsWith(key)).length,
+    copies: async (key) =>
+      (await listFiles(join(root, 'sha256'))).filter((f) => f.endsWith(key)).length,
     inventory: async () => ({
       stored: (await listFiles(join(root, 'sha256'))).length,
       residue: (await listFiles(join(root, 'tmp'))).length,
@@ -323,7 +327,9 @@ describeArtifactStore('gridfs', gridFsHarness);
 
 /** A unique ObjectId minted at `time` (createFromTime zeroes the rest, so two would collide). */
 function oldObjectId(time: Date): ObjectId {
-  const seconds = Math.floor(time.getTime() / 1000).toString(16).padStart(8, '0');
+  const seconds = Math.floor(time.getTime() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return new ObjectId(seconds + randomBytes(8).toString('hex'));
 }
 
@@ -335,7 +341,9 @@ describe('GridFsArtifactStore specifics', () => {
     const doc = await h.db.collection('artifacts.files').findOne({ filename: key });
     expect(doc).toMatchObject({ length: data.length, chunkSize: 1024 * 1024 });
     expect(doc?.metadata).toBeUndefined();
-    expect(await h.db.collection('artifacts.chunks').countDocuments({ files_id: doc?._id })).toBe(3);
+    expect(await h.db.collection('artifacts.chunks').countDocuments({ files_id: doc?._id })).toBe(
+      3,
+    );
     expect(h.store.driver).toBe('gridfs');
   });
 
@@ -357,7 +365,7 @@ describe('GridFsArtifactStore specifics', () => {
     const data = randomBytes(100_000);
     const first = await h.store.put(Readable.from([data]));
     // Make the second put miss the "already stored?" check, as if both had checked at once.
-    const files = (h.store as unknown as { files: { findOne: (...args: unknown[]) => unknown } }).files;
+    const files = (h.store as unknown as { files: { findOne: () => Promise<unknown> } }).files;
     const spy = jest.spyOn(files, 'findOne').mockResolvedValueOnce(null);
     const second = await h.store.put(Readable.from([data]));
     spy.mockRestore();

@@ -4,8 +4,7 @@ import { FsArtifactStore } from './fs-artifact-store';
 import { GridFsArtifactStore } from './gridfs-artifact-store';
 
 export type ArtifactStoreConfig =
-  | { driver: 'fs'; dir: string }
-  | { driver: 'gridfs'; db: Db; bucketName?: string };
+  { driver: 'fs'; dir: string } | { driver: 'gridfs'; db: Db; bucketName?: string };
 
 export function createArtifactStore(config: ArtifactStoreConfig): ArtifactStore {
   switch (config.driver) {
@@ -15,7 +14,9 @@ export function createArtifactStore(config: ArtifactStoreConfig): ArtifactStore 
       return new GridFsArtifactStore(config.db, config.bucketName);
     default: {
       const driver: unknown = (config as { driver?: unknown }).driver;
-      throw new Error(`unknown artifact store driver ${JSON.stringify(driver)} (expected "fs" or "gridfs")`);
+      throw new Error(
+        `unknown artifact store driver ${JSON.stringify(driver)} (expected "fs" or "gridfs")`,
+      );
     }
   }
 }

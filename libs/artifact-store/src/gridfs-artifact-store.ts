@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { finished } from 'node:stream/promises';
 import {
   GridFSBucket,
-  MongoServerError,
   ObjectId,
   type Collection,
   type Db,
@@ -30,7 +29,9 @@ export interface GridFsArtifactStoreOptions {
 }
 
 function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
+  );
 }
 
 function writeChunk(upload: GridFSBucketWriteStream, chunk: Buffer): Promise<void> {
@@ -114,7 +115,8 @@ export class GridFsArtifactStore implements ArtifactStore {
         { _id: id },
         { $set: { filename: key }, $unset: { metadata: '' } },
       );
-      if (matchedCount !== 1) throw new Error(`GridFS upload ${id.toHexString()} vanished before it was named`);
+      if (matchedCount !== 1)
+        throw new Error(`GridFS upload ${id.toHexString()} vanished before it was named`);
       return true;
     } catch (error) {
       // Another put of the same content won the race for the name. MongoDB says so with E11000;

@@ -49,7 +49,7 @@ export function isSubject(value: string): value is Subject {
 export function validateEventData<S extends Subject>(subject: S, data: unknown): EventData<S> {
   const parsed = EVENT_SCHEMAS[subject].safeParse(data);
   if (!parsed.success) throw new ContractViolation(subject, describe(parsed.error));
-  return parsed.data as EventData<S>;
+  return parsed.data;
 }
 
 export interface BuildEventOptions {
@@ -88,7 +88,7 @@ export function parseEvent<S extends Subject>(subject: S, raw: unknown): CloudEv
       `type: expected ${eventType(subject)}, got ${envelope.data.type}`,
     ]);
   }
-  return { ...envelope.data, data: validateEventData(subject, envelope.data.data) } as CloudEvent<S>;
+  return { ...envelope.data, data: validateEventData(subject, envelope.data.data) };
 }
 
 export const eventId = (subject: Subject, key: string): string => `${key}:${subject}`;

@@ -87,7 +87,8 @@ function pssAlgorithm(params: Asn1 | undefined): SignatureAlgorithm {
       } else if (isContext(field, 2)) {
         saltLength = smallInteger(inner, 'PSS salt length');
       } else if (isContext(field, 3)) {
-        if (smallInteger(inner, 'PSS trailer field') !== 1) throw unsupported('unsupported PSS trailer field');
+        if (smallInteger(inner, 'PSS trailer field') !== 1)
+          throw unsupported('unsupported PSS trailer field');
       } else {
         throw new Asn1Error('unexpected field in RSASSA-PSS parameters');
       }

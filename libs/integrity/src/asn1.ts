@@ -62,7 +62,9 @@ export function isUniversal(node: Asn1 | undefined, type: forge.asn1.Type): node
 }
 
 export function isContext(node: Asn1 | undefined, tag: number): node is Asn1 {
-  return node !== undefined && node.tagClass === Class.CONTEXT_SPECIFIC && node.type === tag;
+  return (
+    node !== undefined && node.tagClass === Class.CONTEXT_SPECIFIC && (node.type as number) === tag
+  );
 }
 
 /** Children of a constructed node, whatever its tag (for IMPLICIT/EXPLICIT context tags). */
@@ -121,7 +123,10 @@ export function octetString(node: Asn1 | undefined, what: string): Buffer {
   return Buffer.from(primitive(node, Type.OCTETSTRING, 'OCTET STRING', what), 'binary');
 }
 
-export function bitString(node: Asn1 | undefined, what: string): { unusedBits: number; bytes: Buffer } {
+export function bitString(
+  node: Asn1 | undefined,
+  what: string,
+): { unusedBits: number; bytes: Buffer } {
   const raw = Buffer.from(primitive(node, Type.BITSTRING, 'BIT STRING', what), 'binary');
   if (raw.length === 0 || raw[0] > 7) throw new Asn1Error(`${what}: malformed BIT STRING`);
   return { unusedBits: raw[0], bytes: raw.subarray(1) };

@@ -47,7 +47,10 @@ export async function pumpBytes(
 
 function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof Uint8Array)
+    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   // A string chunk means someone called setEncoding(): the original bytes are already lost.
-  throw new TypeError(`byte source yielded ${typeof chunk} instead of Buffer; do not set an encoding`);
+  throw new TypeError(
+    `byte source yielded ${typeof chunk} instead of Buffer; do not set an encoding`,
+  );
 }

@@ -32,6 +32,7 @@ export interface CertificateInfo {
   readonly issuer: string;
   /** DER of the issuer Name, to match a CMS IssuerAndSerialNumber byte for byte. */
   readonly issuerDer: Buffer;
+  readonly subjectDer: Buffer;
   readonly serial: Buffer;
   readonly notBefore: Date;
   readonly notAfter: Date;
@@ -93,7 +94,9 @@ function parseCertificate(x509: X509Certificate): CertificateInfo {
   sequence(issuer, 'issuer');
   const issuerDer = toDer(issuer);
   const [notBefore, notAfter] = sequence(fields[i++], 'validity');
-  i += 2; // subject, subjectPublicKeyInfo: node:crypto handles both
+  const subject = fields[i++];
+  sequence(subject, 'subject');
+  i++; // subjectPublicKeyInfo: node:crypto handles keys
   const extensionsField = fields.slice(i).find((f) => isContext(f, 3));
   const extensions = extensionsField
     ? sequence(childrenOf(extensionsField, 'extensions')[0], 'Extensions')
@@ -107,6 +110,7 @@ function parseCertificate(x509: X509Certificate): CertificateInfo {
     subject: formatName(x509.subject),
     issuer: formatName(x509.issuer),
     issuerDer,
+    subjectDer: toDer(subject),
     serial,
     notBefore: time(notBefore, 'notBefore'),
     notAfter: time(notAfter, 'notAfter'),

@@ -28,9 +28,12 @@ export function parseCertificates(input: Buffer | string): X509Certificate[] {
     try {
       x509 = new X509Certificate(der);
     } catch (err) {
-      throw new CertificateParseError(`certificate #${index + 1} is not a valid X.509 certificate`, {
-        cause: err,
-      });
+      throw new CertificateParseError(
+        `certificate #${index + 1} is not a valid X.509 certificate`,
+        {
+          cause: err,
+        },
+      );
     }
     certificateInfo(x509);
     return x509;

@@ -76,9 +76,22 @@ export function buildTrustedChain(leaf: CertificateInfo, options: ChainOptions):
 
 const NOT_RELATED = 'not-related';
 
-function whyNotIssuer(issuer: CertificateInfo, subject: CertificateInfo, certsBelow: number): string | undefined {
-  // checkIssued compares names and, when present, AKI/SKI; it proves nothing cryptographically.
-  if (!subject.x509.checkIssued(issuer.x509)) return NOT_RELATED;
+function whyNotIssuer(
+  issuer: CertificateInfo,
+  subject: CertificateInfo,
+  certsBelow: number,
+): string | undefined {
+  // checkIssued compares names canonically plus AKI/SKI and key usage; the DER comparison only
+  // decides whether a refusal is worth explaining. Neither proves anything cryptographically.
+  const issued = subject.x509.checkIssued(issuer.x509);
+  if (!issued && !issuer.subjectDer.equals(subject.issuerDer)) return NOT_RELATED;
+  if (!issuer.basicConstraints?.ca) return `"${issuer.subject}" is not a CA certificate`;
+  if (issuer.keyUsage && !issuer.keyUsage(KEY_USAGE.keyCertSign)) {
+    return `"${issuer.subject}" may not sign certificates (keyUsage lacks keyCertSign)`;
+  }
+  if (!issued) {
+    return `"${subject.subject}" names "${issuer.subject}" as issuer but the key identifiers differ`;
+  }
   let verified = false;
   try {
     verified = subject.x509.verify(issuer.x509.publicKey);
@@ -86,10 +99,6 @@ function whyNotIssuer(issuer: CertificateInfo, subject: CertificateInfo, certsBe
     verified = false;
   }
   if (!verified) return `"${subject.subject}" is not signed by the key of "${issuer.subject}"`;
-  if (!issuer.basicConstraints?.ca) return `"${issuer.subject}" is not a CA certificate`;
-  if (issuer.keyUsage && !issuer.keyUsage(KEY_USAGE.keyCertSign)) {
-    return `"${issuer.subject}" may not sign certificates (keyUsage lacks keyCertSign)`;
-  }
   const limit = issuer.basicConstraints.pathLength;
   if (limit !== undefined && certsBelow > limit) {
     return `"${issuer.subject}" allows ${limit} intermediate(s) below it, the chain has ${certsBelow}`;
@@ -129,7 +138,8 @@ function checkLeafUsage(leaf: CertificateInfo): void {
 function chainPolicyViolations(path: CertificateInfo[], policy: CryptoPolicy): string[] {
   const violations: string[] = [];
   path.forEach((cert, index) => {
-    const whose = index === 0 ? `signer certificate "${cert.subject}"` : `CA certificate "${cert.subject}"`;
+    const whose =
+      index === 0 ? `signer certificate "${cert.subject}"` : `CA certificate "${cert.subject}"`;
     const keyProblem = keyViolation(describeKey(cert.x509.publicKey, whose), policy, whose);
     if (keyProblem) violations.push(keyProblem);
     // A trust anchor's own signature is never relied upon, so its algorithm does not matter.

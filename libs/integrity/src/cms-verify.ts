@@ -37,13 +37,18 @@ import type { TrustAnchors } from './trust-anchors';
 export interface VerifyDetachedCmsInput {
   /** DER (or PEM) CMS SignedData whose content is detached. */
   signature: Buffer;
-  /** Opens the signed content; called only once the signature itself has checked out. */
+  /**
+   * Opens the signed content. Called at most once, and only after the signer chain (and, with
+   * signed attributes, their signature) has verified, so bad signatures cost no content I/O.
+   */
   content: () => ByteSource;
   trustAnchors: TrustAnchors;
   /** PEM bundles or DER certificates that may complete the chain, e.g. intermediates from the feed. */
   extraCertificates?: readonly Buffer[];
   policy?: CryptoPolicy;
   now?: Date;
+  /** Stop reading the content past this many bytes (ContentTooLargeError, not a verification error). */
+  maxContentBytes?: number;
 }
 
 export interface CmsSigner {
@@ -98,7 +103,9 @@ export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<
   const digest = digestFromOid(signerInfo.digestAlgorithm.oid);
   const algorithm = signatureAlgorithmFrom(signerInfo.signatureAlgorithm);
   if (algorithm.hash && algorithm.hash !== digest) {
-    throw malformed(`signature algorithm uses ${algorithm.hash} but the digest algorithm is ${digest}`);
+    throw malformed(
+      `signature algorithm uses ${algorithm.hash} but the digest algorithm is ${digest}`,
+    );
   }
 
   const pool = uniqueCertificates([
@@ -130,8 +137,18 @@ export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<
       violations,
     );
     const contentHash = createHash(digest);
-    content = await streamContent(input.content(), (chunk) => contentHash.update(chunk));
+    // Most signatures use SHA-256 already; hash a second time only when they do not.
+    const sha256 = digest === 'sha256' ? undefined : createHash('sha256');
+    const size = await pumpBytes(
+      input.content(),
+      (chunk) => {
+        contentHash.update(chunk);
+        sha256?.update(chunk);
+      },
+      { maxBytes: input.maxContentBytes },
+    );
     const actual = contentHash.digest();
+    content = { sha256: sha256 ? sha256.digest('hex') : actual.toString('hex'), size };
     const expected = attributes.messageDigest;
     if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
       throw new CmsVerificationError(
@@ -141,7 +158,16 @@ export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<
     }
   } else {
     const verifier = createVerify(digest);
-    content = await streamContent(input.content(), (chunk) => verifier.update(chunk));
+    const sha256 = createHash('sha256');
+    const size = await pumpBytes(
+      input.content(),
+      (chunk) => {
+        verifier.update(chunk);
+        sha256.update(chunk);
+      },
+      { maxBytes: input.maxContentBytes },
+    );
+    content = { sha256: sha256.digest('hex'), size };
     checkSignature(() => verifier.verify(keyOptions, signerInfo.signature), violations);
   }
 
@@ -156,15 +182,6 @@ export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<
     ...(signingTime ? { signingTime: signingTime.toISOString() } : {}),
     content,
   };
-}
-
-async function streamContent(source: ByteSource, onChunk: (chunk: Buffer) => void): Promise<StreamHash> {
-  const sha256 = createHash('sha256');
-  const size = await pumpBytes(source, (chunk) => {
-    onChunk(chunk);
-    sha256.update(chunk);
-  });
-  return { sha256: sha256.digest('hex'), size };
 }
 
 function embeddedCertificate(der: Buffer, index: number): CertificateInfo {
@@ -266,18 +283,22 @@ function policyViolation(violations: readonly string[], cause?: unknown): CmsVer
   );
 }
 
-function readSignedAttributes(attributes: NonNullable<ParsedSignerInfo['signedAttributes']>['attributes']): {
+function readSignedAttributes(
+  attributes: NonNullable<ParsedSignerInfo['signedAttributes']>['attributes'],
+): {
   messageDigest: Buffer;
   signingTime?: Date;
 } {
   const byType = new Map<string, Asn1[]>();
   for (const attribute of attributes) {
-    if (byType.has(attribute.oid)) throw malformed(`signed attribute ${attribute.oid} appears twice`);
+    if (byType.has(attribute.oid))
+      throw malformed(`signed attribute ${attribute.oid} appears twice`);
     byType.set(attribute.oid, attribute.values);
   }
   const single = (type: string, name: string): Asn1 | undefined => {
     const values = byType.get(type);
-    if (values && values.length !== 1) throw malformed(`signed attribute ${name} must have one value`);
+    if (values && values.length !== 1)
+      throw malformed(`signed attribute ${name} must have one value`);
     return values?.[0];
   };
   try {

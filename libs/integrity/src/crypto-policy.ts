@@ -20,8 +20,7 @@ export const DEFAULT_CRYPTO_POLICY: CryptoPolicy = Object.freeze({
 });
 
 export type KeyDescription =
-  | { type: 'rsa' | 'rsa-pss'; bits: number }
-  | { type: 'ec'; curve: string };
+  { type: 'rsa' | 'rsa-pss'; bits: number } | { type: 'ec'; curve: string };
 
 /** Only RSA, RSA-PSS and EC keys are accepted anywhere in a chain. */
 export function describeKey(key: KeyObject, whose: string): KeyDescription {
@@ -40,7 +39,11 @@ export function describeKey(key: KeyObject, whose: string): KeyDescription {
   }
 }
 
-export function keyViolation(key: KeyDescription, policy: CryptoPolicy, whose: string): string | undefined {
+export function keyViolation(
+  key: KeyDescription,
+  policy: CryptoPolicy,
+  whose: string,
+): string | undefined {
   if (key.type === 'ec') {
     return policy.allowedCurves.includes(key.curve)
       ? undefined
@@ -51,11 +54,18 @@ export function keyViolation(key: KeyDescription, policy: CryptoPolicy, whose: s
     : `${whose} has a ${key.bits}-bit RSA key, minimum is ${policy.minRsaBits}`;
 }
 
-export function isAllowedDigest(digest: DigestAlgorithm, policy: CryptoPolicy): digest is SecureDigest {
+export function isAllowedDigest(
+  digest: DigestAlgorithm,
+  policy: CryptoPolicy,
+): digest is SecureDigest {
   return (policy.allowedDigests as readonly string[]).includes(digest);
 }
 
-export function digestViolation(digest: DigestAlgorithm, policy: CryptoPolicy, what: string): string | undefined {
+export function digestViolation(
+  digest: DigestAlgorithm,
+  policy: CryptoPolicy,
+  what: string,
+): string | undefined {
   return isAllowedDigest(digest, policy)
     ? undefined
     : `${what} uses ${digest}, allowed: ${policy.allowedDigests.join(', ')}`;

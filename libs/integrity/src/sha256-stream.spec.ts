@@ -10,8 +10,12 @@ import { hashFile, hashStream } from './sha256-stream';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+/** Yields `data` in `size`-byte chunks from an asynchronous producer, like a network body. */
 async function* chunks(data: Buffer, size: number): AsyncGenerator<Buffer> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+  for (let i = 0; i < data.length; i += size) {
+    await Promise.resolve();
+    yield data.subarray(i, i + size);
+  }
 }
 
 describe('hashStream / hashFile', () => {

@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { certificateInfo } from './certificate-info';
 import { parseCertificates } from './certificates';
+import { looksLikePem } from './pem';
 
 /** The certificates a signature chain must end in. */
 export interface TrustAnchors {
@@ -10,7 +11,8 @@ export interface TrustAnchors {
   readonly certificates: readonly X509Certificate[];
 }
 
-export type TrustAnchorErrorCode = 'trust-anchors-missing' | 'trust-anchors-empty' | 'trust-anchors-invalid';
+export type TrustAnchorErrorCode =
+  'trust-anchors-missing' | 'trust-anchors-empty' | 'trust-anchors-invalid';
 
 export class TrustAnchorError extends Error {
   override readonly name = 'TrustAnchorError';
@@ -25,14 +27,24 @@ export class TrustAnchorError extends Error {
   }
 }
 
-export function parseTrustAnchors(pem: string | Buffer, source = 'inline trust anchors'): TrustAnchors {
-  const text = typeof pem === 'string' ? pem : pem.toString('utf8');
+/** PEM bundle (the normal case) or a single DER certificate, as text or bytes. */
+export function parseTrustAnchors(
+  input: string | Buffer,
+  source = 'inline trust anchors',
+): TrustAnchors {
+  const text = typeof input === 'string' ? input : input.toString('latin1');
   if (text.trim() === '') {
-    throw new TrustAnchorError('trust-anchors-empty', source, `trust anchor bundle ${source} is empty`);
+    throw new TrustAnchorError(
+      'trust-anchors-empty',
+      source,
+      `trust anchor bundle ${source} is empty`,
+    );
   }
-  let certificates: X509Certificate[];
+  // A DER certificate starts with a SEQUENCE tag; any other non-PEM content simply holds no anchor.
+  const der = Buffer.isBuffer(input) && input[0] === 0x30 && !looksLikePem(input);
+  let certificates: X509Certificate[] = [];
   try {
-    certificates = parseCertificates(text);
+    if (der || looksLikePem(text)) certificates = parseCertificates(der ? input : text);
   } catch (err) {
     throw new TrustAnchorError(
       'trust-anchors-invalid',
@@ -45,7 +57,7 @@ export function parseTrustAnchors(pem: string | Buffer, source = 'inline trust a
     throw new TrustAnchorError(
       'trust-anchors-empty',
       source,
-      `trust anchor bundle ${source} holds no PEM certificate`,
+      `trust anchor bundle ${source} holds no certificate`,
     );
   }
   const unique = new Map(certificates.map((c) => [certificateInfo(c).fingerprint, c]));
@@ -54,9 +66,9 @@ export function parseTrustAnchors(pem: string | Buffer, source = 'inline trust a
 
 /** Synchronous on purpose: trust anchors are read once while configuration loads, before serving. */
 export function loadTrustAnchors(pemBundlePath: string): TrustAnchors {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(pemBundlePath, 'utf8');
+    bytes = readFileSync(pemBundlePath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new TrustAnchorError(
@@ -66,5 +78,5 @@ export function loadTrustAnchors(pemBundlePath: string): TrustAnchors {
       { cause: err },
     );
   }
-  return parseTrustAnchors(text, pemBundlePath);
+  return parseTrustAnchors(bytes, pemBundlePath);
 }

@@ -32,7 +32,11 @@ export class HttpErrorFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const obj = typeof body === 'string' ? { message: body } : (body as Record<string, unknown>);
-      const message = Array.isArray(obj.message) ? obj.message.join('; ') : String(obj.message ?? exception.message);
+      const message = Array.isArray(obj.message)
+        ? obj.message.join('; ')
+        : typeof obj.message === 'string'
+          ? obj.message
+          : exception.message;
       res.status(status).json({
         statusCode: status,
         error: HttpStatus[status] ?? 'Error',

@@ -9,3 +9,4 @@ export * from './artifact-store.module';
 export * from './outcome-ledger';
 export * from './outcomes';
 export * from './trust-config';
+export * from './keyed-mutex';

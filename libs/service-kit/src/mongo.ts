@@ -1,11 +1,11 @@
-import type { Connection } from 'mongoose';
+import { ConnectionStates, type Connection } from 'mongoose';
 import type { HealthCheck } from './health';
 
 export function mongoHealthCheck(connection: Connection): HealthCheck {
   return {
     name: 'mongo',
     async check() {
-      if (connection.readyState !== 1 || !connection.db) return false;
+      if (connection.readyState !== ConnectionStates.connected || !connection.db) return false;
       await connection.db.admin().ping();
       return true;
     },

@@ -7,7 +7,7 @@ import { freePort, repoRoot, startProcess, waitForPort, type ManagedProcess } fr
 export interface RunningMongo {
   uri: string;
   process?: ManagedProcess;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 

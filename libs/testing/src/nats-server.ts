@@ -7,7 +7,7 @@ export interface RunningNats {
   url: string;
   /** Undefined when an external server (NATS_URL) is used. */
   process?: ManagedProcess;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 const CANDIDATES = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'];

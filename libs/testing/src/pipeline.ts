@@ -138,5 +138,6 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     }
     await sleep(200);
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  const cause = last instanceof Error ? `: ${last.message}` : '';
+  throw new Error(`timed out waiting for ${what}${cause}`);
 }

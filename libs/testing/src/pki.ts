@@ -27,7 +27,8 @@ export const TEST_SIGNER_NAMES = ['rsa', 'pss', 'ecdsa', 'weakRsa', 'expired', '
 export type TestSignerName = (typeof TEST_SIGNER_NAMES)[number];
 
 export interface TestSigner {
-  readonly name: TestSignerName;
+  /** One of TestSignerName for the built-in signers; free-form for signers a test makes itself. */
+  readonly name: string;
   readonly subject: string;
   readonly certPem: string;
   readonly keyPem: string;
@@ -120,9 +121,24 @@ async function selfSignedCa(
 ): Promise<string> {
   const cert = join(dir, `${name}.pem`);
   await runOpenssl([
-    'req', '-x509', '-new', '-key', key, '-subj', subject, '-sha256', '-days', '3650',
-    '-set_serial', randomSerial(), '-extensions', 'v3_sup', '-config', await reqConfig(dir, name, CA_EXTENSIONS),
-    '-out', cert,
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    key,
+    '-subj',
+    subject,
+    '-sha256',
+    '-days',
+    '3650',
+    '-set_serial',
+    randomSerial(),
+    '-extensions',
+    'v3_sup',
+    '-config',
+    await reqConfig(dir, name, CA_EXTENSIONS),
+    '-out',
+    cert,
   ]);
   return cert;
 }
@@ -154,9 +170,24 @@ async function issue(opts: {
   await writeFile(ext, opts.extensions);
   await runOpenssl(['req', '-new', '-key', opts.key, '-subj', opts.subject, '-out', csr]);
   await runOpenssl([
-    'x509', '-req', '-in', csr, '-CA', opts.caCert, '-CAkey', opts.caKey,
-    '-set_serial', randomSerial(), '-days', String(opts.days), '-sha256',
-    ...(opts.caSigOpts ?? []), '-extfile', ext, '-out', cert,
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    opts.caCert,
+    '-CAkey',
+    opts.caKey,
+    '-set_serial',
+    randomSerial(),
+    '-days',
+    String(opts.days),
+    '-sha256',
+    ...(opts.caSigOpts ?? []),
+    '-extfile',
+    ext,
+    '-out',
+    cert,
   ]);
   return cert;
 }
@@ -200,9 +231,26 @@ async function issueExpired(opts: {
   await writeFile(ext, SIGNER_EXTENSIONS);
   await runOpenssl(['req', '-new', '-key', opts.key, '-subj', opts.subject, '-out', csr]);
   await runOpenssl([
-    'ca', '-batch', '-config', cnf, '-cert', opts.caCert, '-keyfile', opts.caKey,
-    '-in', csr, '-out', cert, '-startdate', '20200101000000Z', '-enddate', '20210101000000Z',
-    '-extfile', ext, '-preserveDN', '-notext',
+    'ca',
+    '-batch',
+    '-config',
+    cnf,
+    '-cert',
+    opts.caCert,
+    '-keyfile',
+    opts.caKey,
+    '-in',
+    csr,
+    '-out',
+    cert,
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20210101000000Z',
+    '-extfile',
+    ext,
+    '-preserveDN',
+    '-notext',
   ]);
   return cert;
 }
@@ -227,7 +275,9 @@ export async function createTestPki(dir: string): Promise<TestPki> {
     expired: { kind: 'rsa', bits: 2048 },
     rogue: { kind: 'rsa', bits: 2048 },
   };
-  await Promise.all(Object.entries(keys).map(([name, spec]) => generateKey(p(`${name}.key`), spec)));
+  await Promise.all(
+    Object.entries(keys).map(([name, spec]) => generateKey(p(`${name}.key`), spec)),
+  );
 
   const [rootPem, rogueRootPem] = await Promise.all([
     selfSignedCa(dir, 'root', ROOT_SUBJECT, p('root.key')),

@@ -8,7 +8,7 @@ import {
   type UpdateItem,
   type UpdateState,
 } from '@sup/contracts';
-import { isDuplicateKeyError } from '@sup/service-kit';
+import { isDuplicateKeyError, KeyedMutex } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import {
   UPDATE_EVENT_MODEL,
@@ -40,6 +40,8 @@ const ignoreDuplicate = (error: unknown): void => {
 
 @Injectable()
 export class UpdateViewService {
+  private readonly perUpdate = new KeyedMutex();
+
   constructor(
     @InjectModel(UPDATE_VIEW_MODEL) private readonly views: Model<UpdateView>,
     @InjectModel(UPDATE_EVENT_MODEL) private readonly events: Model<UpdateEventRecord>,
@@ -47,11 +49,21 @@ export class UpdateViewService {
 
   /**
    * Stages consume in parallel, so events for one update can arrive in any order. Facts are merged
-   * unconditionally; the state only ever moves forward by rank.
+   * unconditionally; the state only ever moves forward by rank. Writes for one update are
+   * serialised (see KeyedMutex for why).
    */
-  async apply(subject: UpdateSubject, event: CloudEvent<UpdateSubject>): Promise<void> {
-    const { state, rank } = STATE_OF[subject];
+  apply(subject: UpdateSubject, event: CloudEvent<UpdateSubject>): Promise<void> {
     const { updateId, facts } = factsOf(subject, event);
+    return this.perUpdate.run(updateId, () => this.write(subject, event, updateId, facts));
+  }
+
+  private async write(
+    subject: UpdateSubject,
+    event: CloudEvent<UpdateSubject>,
+    updateId: string,
+    facts: Record<string, unknown>,
+  ): Promise<void> {
+    const { state, rank } = STATE_OF[subject];
     const now = new Date();
     await this.events
       .updateOne(

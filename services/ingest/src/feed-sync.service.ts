@@ -4,7 +4,7 @@ import { newSyncId, SUBJECTS, type FeedIndex } from '@sup/contracts';
 import { FeedError, FeedSource } from '@sup/feed';
 import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
 import { EventPublisher } from '@sup/jetstream';
-import { ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
+import { KeyedMutex, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
 import { createHash } from 'node:crypto';
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
@@ -28,6 +28,9 @@ const TERMINAL = new Set(['completed', 'refused', 'failed']);
 
 @Injectable()
 export class FeedSyncService {
+  /** One writer per sync document at a time (FerretDB loses concurrent updates; see KeyedMutex). */
+  private readonly writes = new KeyedMutex();
+
   constructor(
     @InjectModel(SYNC_MODEL) private readonly syncs: Model<SyncRecord>,
     @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
@@ -86,9 +89,10 @@ export class FeedSyncService {
       const { index, digest } = await this.readTrustedIndex(feed);
       await this.syncs.updateOne({ _id: syncId }, { $set: { feed: index.feed, sequence: index.sequence, total: index.updates.length } }).exec();
       const origin = { type: 'feed' as const, feed: index.feed, sequence: index.sequence, url: feed.baseUrl, syncId };
+      const counts: Record<EntryResult, number> = { imported: 0, unchanged: 0, rejected: 0 };
       await forEachLimited(index.updates, this.config.importConcurrency, async (raw) => {
-        const result = await this.importer.importEntry(raw, feed, origin);
-        await this.count(syncId, result);
+        counts[await this.importer.importEntry(raw, feed, origin)]++;
+        await this.write(syncId, () => ({ $set: { ...counts } }));
       });
       await this.feedStates.accept(index.feed, index.sequence, digest);
       await this.finish(syncId, 'completed');
@@ -133,14 +137,15 @@ export class FeedSyncService {
     return { index: read.index, digest };
   }
 
-  private async count(syncId: string, result: EntryResult): Promise<void> {
-    await this.syncs.updateOne({ _id: syncId }, { $inc: { [result]: 1 } }).exec();
+  /** Progress is written as absolute values, built when the write runs, so the last write is the latest state. */
+  private write(syncId: string, update: () => Record<string, unknown>): Promise<void> {
+    return this.writes.run(syncId, async () => {
+      await this.syncs.updateOne({ _id: syncId }, update()).exec();
+    });
   }
 
-  private async finish(syncId: string, state: SyncRecord['state'], reason?: string): Promise<void> {
-    await this.syncs
-      .updateOne({ _id: syncId }, { $set: { state, finishedAt: new Date(), ...(reason ? { reason } : {}) } })
-      .exec();
+  private finish(syncId: string, state: SyncRecord['state'], reason?: string): Promise<void> {
+    return this.write(syncId, () => ({ $set: { state, finishedAt: new Date(), ...(reason ? { reason } : {}) } }));
   }
 }
 

@@ -10,11 +10,7 @@ import {
 } from '../events';
 import { SERVICE_NAMES, serviceSource, type ServiceName } from '../services';
 import { ALL_SUBJECTS, DLQ_PREFIX, STREAMS, SUBJECTS, type Subject } from '../subjects';
-import {
-  RejectionStageSchema,
-  UpdateKindSchema,
-  type RejectionStage,
-} from '../update';
+import { RejectionStageSchema, UpdateKindSchema, type RejectionStage } from '../update';
 import { componentSchemas, schemaRef, type JsonObject } from './json-schema';
 
 export const ASYNCAPI_VERSION = '2.6.0';
@@ -41,7 +37,8 @@ export interface EventDoc {
 export const EVENT_DOCS = {
   [SUBJECTS.imported]: {
     name: 'UpdateImported',
-    summary: 'An update was imported: its artifact and detached signature are in the artifact store.',
+    summary:
+      'An update was imported: its artifact and detached signature are in the artifact store.',
     emitters: [
       {
         service: 'ingest',
@@ -52,7 +49,9 @@ export const EVENT_DOCS = {
   [SUBJECTS.checksumVerified]: {
     name: 'UpdateChecksumVerified',
     summary: 'The stored artifact has the size and SHA-256 the vendor published.',
-    emitters: [{ service: 'checksum', when: 'after measuring the stored artifact of an imported update' }],
+    emitters: [
+      { service: 'checksum', when: 'after measuring the stored artifact of an imported update' },
+    ],
   },
   [SUBJECTS.validated]: {
     name: 'UpdateValidated',
@@ -121,7 +120,9 @@ export function subjectMatches(pattern: string, subject: string): boolean {
 
 /** The stream that stores a subject, from `STREAMS`. */
 export function streamFor(subject: string): string {
-  const matches = STREAMS.filter((st) => st.subjects.some((pattern) => subjectMatches(pattern, subject)));
+  const matches = STREAMS.filter((st) =>
+    st.subjects.some((pattern) => subjectMatches(pattern, subject)),
+  );
   if (matches.length !== 1) {
     throw new Error(`${subject} is stored by ${matches.length} streams, expected exactly one`);
   }
@@ -153,7 +154,9 @@ function envelopeFor(subject: Subject): ZodTypeAny {
 }
 
 const table = (rows: string[][]): string =>
-  rows.map((r, i) => `| ${r.join(' | ')} |${i === 0 ? `\n|${r.map(() => ' --- |').join('')}` : ''}`).join('\n');
+  rows
+    .map((r, i) => `| ${r.join(' | ')} |${i === 0 ? `\n|${r.map(() => ' --- |').join('')}` : ''}`)
+    .join('\n');
 
 function description(): string {
   const streams = table([
@@ -223,8 +226,6 @@ const natsHeaders: JsonObject = {
   required: [DEDUPE_HEADER],
 };
 
-const toMessageKey = (subject: string): string => subject;
-
 /** AsyncAPI 2.6 description of every subject, generated from `SUBJECTS`, `EVENT_SCHEMAS` and `STREAMS`. */
 export function buildAsyncApi(): JsonObject {
   const named: Record<string, ZodTypeAny> = {
@@ -241,7 +242,7 @@ export function buildAsyncApi(): JsonObject {
     named[`${name}Event`] = envelopeFor(subject);
   }
   named.DeadLetter = DeadLetterSchema;
-  const schemas = componentSchemas(named, 'jsonSchema7');
+  const { schemas } = componentSchemas(named, 'jsonSchema7');
 
   const channels: JsonObject = {};
   const messages: JsonObject = {};
@@ -257,7 +258,7 @@ export function buildAsyncApi(): JsonObject {
         operationId: `on${doc.name}`,
         summary: doc.summary,
         tags: doc.emitters.map((e) => ({ name: e.service })),
-        message: { $ref: `#/components/messages/${toMessageKey(subject)}` },
+        message: { $ref: `#/components/messages/${subject}` },
       },
       'x-stream': stream,
       'x-emitted-by': doc.emitters.map((e) => ({
@@ -267,7 +268,7 @@ export function buildAsyncApi(): JsonObject {
         ...(e.stages ? { stages: [...e.stages] } : {}),
       })),
     };
-    messages[toMessageKey(subject)] = {
+    messages[subject] = {
       messageId: subject,
       name: doc.name,
       title: subject,
@@ -326,7 +327,8 @@ export function buildAsyncApi(): JsonObject {
       properties: {
         [DEDUPE_HEADER]: {
           type: 'string',
-          description: '`dlq:<service>:<consumer>:<stream sequence>`: one dead letter per message and consumer.',
+          description:
+            '`dlq:<service>:<consumer>:<stream sequence>`: one dead letter per message and consumer.',
         },
       },
       required: [DEDUPE_HEADER],
@@ -354,6 +356,10 @@ export function buildAsyncApi(): JsonObject {
     tags: SERVICE_NAMES.map((name) => ({ name, description: `Emitted by ${serviceSource(name)}` })),
     channels,
     components: { messages, schemas },
-    'x-streams': STREAMS.map((s) => ({ name: s.name, subjects: [...s.subjects], description: s.description })),
+    'x-streams': STREAMS.map((s) => ({
+      name: s.name,
+      subjects: [...s.subjects],
+      description: s.description,
+    })),
   };
 }

@@ -26,39 +26,60 @@ function resolvePointer(root: unknown, ref: string): unknown {
 }
 
 /**
- * Replaces every `$ref` that does not name a component with a copy of what it points to.
+ * Replaces every `$ref` that does not name one of `kept` with a copy of what it points to.
  * zod-to-json-schema refers a sub-schema used twice to where it first met it (for instance
  * `#/components/schemas/UpdateItem/properties/rejection`), which is valid but unreadable.
  */
-function inlineForeignRefs(node: unknown, root: unknown, depth = 0): unknown {
+function inlineForeignRefs(
+  node: unknown,
+  root: unknown,
+  kept: ReadonlySet<string>,
+  depth = 0,
+): unknown {
   if (depth > 64) throw new Error('schema nests too deep (recursive schema?)');
-  if (Array.isArray(node)) return node.map((item) => inlineForeignRefs(item, root, depth + 1));
+  if (Array.isArray(node))
+    return node.map((item) => inlineForeignRefs(item, root, kept, depth + 1));
   if (!isObject(node)) return node;
   const ref = node.$ref;
-  if (typeof ref === 'string' && !/^#\/components\/schemas\/[^/]+$/.test(ref)) {
-    const { $ref: _ignored, ...siblings } = node;
-    const target = inlineForeignRefs(resolvePointer(root, ref), root, depth + 1) as JsonObject;
+  if (typeof ref === 'string' && !kept.has(ref)) {
+    const siblings = Object.fromEntries(Object.entries(node).filter(([key]) => key !== '$ref'));
+    const target = inlineForeignRefs(
+      resolvePointer(root, ref),
+      root,
+      kept,
+      depth + 1,
+    ) as JsonObject;
     return { ...target, ...siblings };
   }
   return Object.fromEntries(
-    Object.entries(node).map(([key, value]) => [key, inlineForeignRefs(value, root, depth + 1)]),
+    Object.entries(node).map(([key, value]) => [
+      key,
+      inlineForeignRefs(value, root, kept, depth + 1),
+    ]),
   );
 }
 
 /**
  * Converts named zod schemas into a `components.schemas` map. Where one named schema uses
  * another (the same zod instance), the result holds a `$ref` to `#/components/schemas/<name>`;
- * everything else is inlined.
+ * everything else is inlined. `extra` schemas are converted alongside (so that they refer to the
+ * components too) and returned apart: they are inlined wherever they are used.
  */
 export function componentSchemas(
   named: Record<string, ZodTypeAny>,
   target: SchemaTarget,
-): Record<string, JsonObject> {
+  extra: Record<string, ZodTypeAny> = {},
+): { schemas: Record<string, JsonObject>; extra: Record<string, JsonObject> } {
+  const clash = Object.keys(extra).find((name) => name in named);
+  if (clash) throw new Error(`schema name ${clash} is both a component and an extra`);
   // Typed loosely: inferring zod-to-json-schema's options from a record of schemas is too deep for tsc.
-  const toJsonSchema = zodToJsonSchema as unknown as (schema: ZodTypeAny, options: object) => unknown;
+  const toJsonSchema = zodToJsonSchema as unknown as (
+    schema: ZodTypeAny,
+    options: object,
+  ) => unknown;
   const generated = toJsonSchema(z.never(), {
     target,
-    definitions: named,
+    definitions: { ...named, ...extra },
     basePath: ['#', 'components'],
     definitionPath: 'schemas',
     $refStrategy: 'root',
@@ -68,9 +89,12 @@ export function componentSchemas(
   }) as JsonObject;
   const raw = (generated.schemas ?? {}) as Record<string, JsonObject>;
   const root = { components: { schemas: raw } };
-  return Object.fromEntries(
-    Object.keys(named).map((name) => [name, inlineForeignRefs(raw[name], root) as JsonObject]),
-  );
+  const kept = new Set(Object.keys(named).map((name) => `${COMPONENT_SCHEMA_REF}${name}`));
+  const convert = (names: string[]): Record<string, JsonObject> =>
+    Object.fromEntries(
+      names.map((name) => [name, inlineForeignRefs(raw[name], root, kept) as JsonObject]),
+    );
+  return { schemas: convert(Object.keys(named)), extra: convert(Object.keys(extra)) };
 }
 
 /** Every `$ref` in a document, with the JSON path where it appears. */

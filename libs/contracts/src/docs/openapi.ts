@@ -14,6 +14,7 @@ import {
   UpdateItemSchema,
   UpdateListSchema,
 } from '../rest';
+import { API_ROUTES } from '../api-routes';
 import { HealthSchema, SyncAcceptedSchema } from '../rest-responses';
 import { SERVICE_NAMES, type ServiceName } from '../services';
 import {
@@ -32,20 +33,12 @@ export const REST_SERVER_URL = 'http://127.0.0.1:8080';
 export const OPENAPI_DOCUMENT_PATH = `${REST_BASE_PATH}/openapi.json`;
 export const HEALTH_PATHS = { live: '/healthz/live', ready: '/healthz/ready' } as const;
 
-/**
- * How the Kubernetes ingress routes the REST API: by path prefix, to the service owning it.
- * Every operation's `x-service` agrees with this table (a test checks it).
- */
-export const INGRESS_ROUTES: readonly { prefix: string; service: ServiceName }[] = [
-  { prefix: `${REST_BASE_PATH}/feeds`, service: 'ingest' },
-  { prefix: `${REST_BASE_PATH}/imports`, service: 'ingest' },
-  { prefix: `${REST_BASE_PATH}/updates`, service: 'distribution' },
-  { prefix: OPENAPI_DOCUMENT_PATH, service: 'distribution' },
-  { prefix: `${REST_BASE_PATH}/alerts`, service: 'alerting' },
-];
-
 /** Multipart parts of `POST /v1/imports`. */
-export const IMPORT_PARTS = { artifact: 'artifact', signature: 'signature', manifest: 'manifest' } as const;
+export const IMPORT_PARTS = {
+  artifact: 'artifact',
+  signature: 'signature',
+  manifest: 'manifest',
+} as const;
 
 const TAGS: { name: string; service: ServiceName | null; description: string }[] = [
   { name: 'feeds', service: 'ingest', description: 'Vendor feed synchronisation.' },
@@ -112,16 +105,15 @@ export function buildOpenApi(): JsonObject {
     ErrorBody: ErrorBodySchema,
     Health: HealthSchema,
   };
-  // Generated alongside the components so that their `$ref`s point into them; not components themselves.
+  // Converted with the components so that they refer to them, but not components themselves.
   const internal: Record<string, ZodTypeAny> = {
     ListUpdatesQuery: ListUpdatesQuerySchema,
     ListAlertsQuery: ListAlertsQuerySchema,
     UpdateId: UpdateIdSchema,
     SyncId: SyncAcceptedSchema.shape.id,
   };
-  const generated = componentSchemas({ ...named, ...internal }, 'openApi3');
-  const schemas = Object.fromEntries(Object.keys(named).map((k) => [k, generated[k]]));
-  const { ListUpdatesQuery, ListAlertsQuery, UpdateId, SyncId } = generated;
+  const { schemas, extra } = componentSchemas(named, 'openApi3', internal);
+  const { ListUpdatesQuery, ListAlertsQuery, UpdateId, SyncId } = extra;
 
   const routed = (service: ServiceName): JsonObject => ({ 'x-service': service });
   const badRequest = { 400: responseRef('BadRequest') };
@@ -185,7 +177,8 @@ export function buildOpenApi(): JsonObject {
                     type: 'string',
                     format: 'binary',
                     contentMediaType: 'application/octet-stream',
-                    description: 'The update artifact; its size and SHA-256 must match the manifest.',
+                    description:
+                      'The update artifact; its size and SHA-256 must match the manifest.',
                   },
                   [IMPORT_PARTS.signature]: {
                     type: 'string',
@@ -213,7 +206,10 @@ export function buildOpenApi(): JsonObject {
           },
         },
         responses: {
-          200: response('The same update was imported before; its existing id.', schemaRef('ImportAccepted')),
+          200: response(
+            'The same update was imported before; its existing id.',
+            schemaRef('ImportAccepted'),
+          ),
           202: response('Imported; the checks run asynchronously.', schemaRef('ImportAccepted')),
           ...badRequest,
         },
@@ -359,6 +355,6 @@ export function buildOpenApi(): JsonObject {
         NotFound: response('No such resource.', schemaRef('ErrorBody')),
       },
     },
-    'x-ingress-routes': INGRESS_ROUTES.map((r) => ({ ...r })),
+    'x-ingress-routes': API_ROUTES.map((r) => ({ ...r })),
   };
 }

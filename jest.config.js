@@ -1,14 +1,13 @@
-import type { Config } from 'jest';
-import { pathsToModuleNameMapper } from 'ts-jest';
-import { compilerOptions } from './tsconfig.base.json';
+// @ts-check
+const { pathsToModuleNameMapper } = require('ts-jest');
+const { compilerOptions } = require('./tsconfig.base.json');
 
 // Type-checking is `npm run typecheck`'s job; ts-jest only transpiles so the suites start fast.
-const transform: Config['transform'] = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
-};
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 const moduleNameMapper = pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' });
 
-const config: Config = {
+/** @type {import('jest').Config} */
+module.exports = {
   projects: [
     {
       displayName: 'unit',
@@ -25,11 +24,7 @@ const config: Config = {
       testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts', '<rootDir>/services/**/*.e2e-spec.ts'],
       transform,
       moduleNameMapper,
-      globalSetup: '<rootDir>/e2e/global-setup.ts',
-      globalTeardown: '<rootDir>/e2e/global-teardown.ts',
       slowTestThreshold: 60,
     },
   ],
 };
-
-export default config;

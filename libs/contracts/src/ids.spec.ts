@@ -1,0 +1,88 @@
+import { SyncRequestedSchema } from './events';
+import { newImportId, newSyncId, updateIdFor, type UpdateIdentity } from './ids';
+import { UpdateIdSchema } from './update';
+
+const identity: Required<UpdateIdentity> = {
+  kind: 'software',
+  component: 'agent',
+  platform: 'linux-x86_64',
+  version: '20.0.1-12345',
+  sha256: 'a'.repeat(64),
+};
+
+describe('updateIdFor', () => {
+  it('is an update id', () => {
+    const id = updateIdFor(identity);
+    expect(id).toMatch(/^upd_[0-9a-f]{24}$/);
+    expect(UpdateIdSchema.safeParse(id).success).toBe(true);
+  });
+
+  it('is stable: same update, same id', () => {
+    expect(updateIdFor(identity)).toBe(updateIdFor({ ...identity }));
+    const reordered: UpdateIdentity = {
+      sha256: identity.sha256,
+      version: identity.version,
+      platform: identity.platform,
+      component: identity.component,
+      kind: identity.kind,
+    };
+    expect(updateIdFor(reordered)).toBe(updateIdFor(identity));
+  });
+
+  it('does not change across releases (stored records and deduplication depend on it)', () => {
+    expect(updateIdFor(identity)).toBe('upd_d680bfbb31e102e1139be126');
+    expect(
+      updateIdFor({
+        kind: 'security',
+        component: 'anti-malware-pattern',
+        version: '19.231.00',
+        sha256: 'b'.repeat(64),
+      }),
+    ).toBe('upd_7ffc456d9a722dd2fdfba0b6');
+  });
+
+  it('ignores what is not part of the identity', () => {
+    const withMore = { ...identity, artifact: { path: 'x' }, releasedAt: '2026-01-01T00:00:00Z' };
+    expect(updateIdFor(withMore)).toBe(updateIdFor(identity));
+  });
+
+  it.each([
+    ['kind', 'security'],
+    ['component', 'relay'],
+    ['platform', 'windows-x86_64'],
+    ['version', '20.0.1-12346'],
+    ['sha256', 'b'.repeat(64)],
+  ] as const)('changes with the %s', (field, value) => {
+    expect(updateIdFor({ ...identity, [field]: value })).not.toBe(updateIdFor(identity));
+  });
+
+  it('tells a missing platform from a present one', () => {
+    expect(updateIdFor({ ...identity, platform: undefined })).not.toBe(updateIdFor(identity));
+  });
+
+  it('keeps the fields apart: moving text from one field to the next is another update', () => {
+    const a = updateIdFor({ ...identity, component: 'agent', platform: 'linux' });
+    const b = updateIdFor({ ...identity, component: 'agentl', platform: 'inux' });
+    const c = updateIdFor({ ...identity, component: 'agent\u0000linux', platform: '' });
+    expect(new Set([a, b, c]).size).toBe(3);
+  });
+
+  it('treats the normalised and the raw version as different (callers pass the raw feed version)', () => {
+    expect(updateIdFor({ ...identity, version: '20.0.1.12345' })).not.toBe(updateIdFor(identity));
+  });
+});
+
+describe('random ids', () => {
+  it('makes sync ids that the sync-requested contract accepts', () => {
+    const id = newSyncId();
+    expect(id).toMatch(/^sync_[0-9a-f]{24}$/);
+    expect(SyncRequestedSchema.shape.syncId.safeParse(id).success).toBe(true);
+    expect(newSyncId()).not.toBe(id);
+  });
+
+  it('makes import ids', () => {
+    const id = newImportId();
+    expect(id).toMatch(/^imp_[0-9a-f]{24}$/);
+    expect(newImportId()).not.toBe(id);
+  });
+});

@@ -1,0 +1,487 @@
+import { constants as fsConstants } from 'node:fs';
+import { open as openFile, realpath, type FileHandle } from 'node:fs/promises';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ZodIssue } from 'zod';
+import {
+  FEED_INDEX_FILE,
+  FEED_INDEX_SIGNATURE_FILE,
+  FeedIndexSchema,
+  RelativePathSchema,
+  type FeedIndex,
+} from '@sup/contracts';
+import { FeedError } from './feed-error';
+import { GuardedStream, tooLargeError, type ByteSource } from './guarded-stream';
+
+export const DEFAULT_FEED_HARD_MAX_BYTES = 4 * 1024 * 1024 * 1024;
+export const DEFAULT_FEED_TIMEOUT_MS = 30_000;
+export const FEED_INDEX_MAX_BYTES = 16 * 1024 * 1024;
+export const FEED_INDEX_SIGNATURE_MAX_BYTES = 1024 * 1024;
+const FILE_READ_CHUNK = 64 * 1024;
+
+export interface FeedSourceOptions {
+  /** No download may exceed this, whatever a caller asks (default 4 GiB). */
+  hardMaxBytes?: number;
+  /** How long to wait for a response or for the next bytes of one (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface FeedIndexRead {
+  index: FeedIndex;
+  /** The exact bytes the signature covers. */
+  indexBytes: Buffer;
+  /** DER detached CMS signature over indexBytes. */
+  signatureBytes: Buffer;
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+type ErrorLike = { message?: unknown; cause?: unknown; errors?: unknown; name?: unknown };
+
+/** Duck-typed: errors from fetch may come from another realm (e.g. under jest), failing instanceof. */
+function asErrorLike(error: unknown): ErrorLike | undefined {
+  return typeof error === 'object' && error !== null ? error : undefined;
+}
+
+function messageOf(error: unknown): string {
+  const message = asErrorLike(error)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
+/** Shows what an operator typed without echoing a password. */
+function showUrl(raw: string): string {
+  return JSON.stringify(raw.replace(/\/\/([^/@]*):[^/@]*@/, '//$1:***@'));
+}
+
+function checkLimit(name: string, value: number): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    !Number.isInteger(value)
+  ) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function formatIssues(issues: readonly ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join('.') : '(root)';
+    return `${path}: ${issue.message}`;
+  });
+}
+
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found (DNS lookup failed)',
+  EAI_AGAIN: 'DNS lookup failed (temporary)',
+  ECONNRESET: 'connection reset by the server',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed by the server',
+  UND_ERR_SOCKET: 'connection closed by the server',
+};
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+/** The innermost useful code of a fetch failure (undici wraps the socket error, sometimes in an AggregateError). */
+function networkCause(error: unknown): { code?: string; detail: string } {
+  let current: unknown = error;
+  let innermost: unknown = error;
+  for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth += 1) {
+    innermost = current;
+    const code = errnoCode(current);
+    if (code) return { code, detail: messageOf(current) };
+    const like = asErrorLike(current);
+    if (Array.isArray(like?.errors) && like.errors.length > 0) {
+      current = like.errors[0];
+      continue;
+    }
+    current = like?.cause;
+  }
+  return { detail: messageOf(innermost) };
+}
+
+function networkError(
+  error: unknown,
+  url: string,
+  phase: 'connect' | 'body',
+  timeoutMs: number,
+): FeedError {
+  if (error instanceof FeedError) return error;
+  const { code, detail } = networkCause(error);
+  if (code && TIMEOUT_CODES.has(code)) {
+    return new FeedError('timeout', url, `${url} did not respond in time (${detail})`, {
+      cause: error,
+    });
+  }
+  if (asErrorLike(error)?.name === 'AbortError') {
+    return new FeedError('timeout', url, `${url} did not respond within ${timeoutMs} ms`, {
+      cause: error,
+    });
+  }
+  const reason = (code && NETWORK_REASONS[code]) ?? detail;
+  const shown = code && !reason.includes(code) ? `${reason} (${code})` : reason;
+  return new FeedError(
+    'unreachable',
+    url,
+    phase === 'connect'
+      ? `cannot reach ${url}: ${shown}`
+      : `connection to ${url} broke while downloading: ${shown}`,
+    { cause: error },
+  );
+}
+
+function fileError(error: unknown, url: string): FeedError {
+  if (error instanceof FeedError) return error;
+  switch (errnoCode(error)) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new FeedError('not-found', url, `${url} does not exist`, { cause: error });
+    case 'EISDIR':
+      return new FeedError('not-found', url, `${url} is a directory, not a file`, { cause: error });
+    case 'ELOOP':
+      return new FeedError(
+        'path-escape',
+        url,
+        `${url} is a symbolic link that cannot be followed safely`,
+        {
+          cause: error,
+        },
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return new FeedError('unreachable', url, `cannot read ${url}: permission denied`, {
+        cause: error,
+      });
+    default:
+      return new FeedError('unreachable', url, `cannot read ${url}: ${messageOf(error)}`, {
+        cause: error,
+      });
+  }
+}
+
+/** Why `relPath` may not be used as a path inside the feed, or null when it is fine. */
+function relativePathProblem(relPath: unknown): string | null {
+  if (typeof relPath !== 'string') return 'it is not a string';
+  const parsed = RelativePathSchema.safeParse(relPath);
+  if (!parsed.success) return parsed.error.issues.map((i) => i.message).join('; ');
+  if (/[\u0000-\u001f\u007f]/.test(relPath)) return 'it contains control characters';
+  return null;
+}
+
+/**
+ * A vendor feed: a base URL (`file:///abs/dir/`, `http(s)://host/path/`) holding `index.json`, its
+ * detached CMS signature `index.json.p7s` and the artifacts the index names. Every read is
+ * streamed and size-capped; nothing is trusted here (the caller verifies signature and hashes).
+ */
+export class FeedSource {
+  /** The normalised base URL, always ending in "/". */
+  readonly baseUrl: string;
+  readonly hardMaxBytes: number;
+  readonly timeoutMs: number;
+  private readonly base: URL;
+
+  private constructor(base: URL, options: FeedSourceOptions) {
+    this.base = base;
+    this.baseUrl = base.href;
+    this.hardMaxBytes = checkLimit(
+      'hardMaxBytes',
+      options.hardMaxBytes ?? DEFAULT_FEED_HARD_MAX_BYTES,
+    );
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_FEED_TIMEOUT_MS;
+    if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      throw new RangeError(`timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+    }
+  }
+
+  /** Validates and normalises a feed URL (trailing slash added); FeedError('bad-url') otherwise. */
+  static parse(url: string, options: FeedSourceOptions = {}): FeedSource {
+    const raw = typeof url === 'string' ? url.trim() : '';
+    const bad = (why: string): FeedError =>
+      new FeedError('bad-url', raw, `bad feed URL ${showUrl(raw)}: ${why}`);
+    if (!raw) throw bad('it is empty');
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw bad('not an absolute URL (expected file:///abs/dir/ or https://host/path/)');
+    }
+    if (!['file:', 'http:', 'https:'].includes(parsed.protocol)) {
+      throw bad(
+        `unsupported scheme "${parsed.protocol}" (only file:, http: and https: are supported)`,
+      );
+    }
+    if (parsed.username || parsed.password) throw bad('credentials in the URL are not supported');
+    if (parsed.search || parsed.hash)
+      throw bad('a feed base URL cannot have a query string or fragment');
+    if (parsed.protocol === 'file:') {
+      try {
+        fileURLToPath(parsed);
+      } catch (error) {
+        throw bad(messageOf(error));
+      }
+    }
+    if (!parsed.pathname.endsWith('/')) parsed.pathname = `${parsed.pathname}/`;
+    return new FeedSource(parsed, options);
+  }
+
+  toString(): string {
+    return this.baseUrl;
+  }
+
+  /** The absolute URL of an entry path; FeedError('path-escape') when it would leave the feed. */
+  resolve(relPath: string): string {
+    const escape = (why: string): FeedError =>
+      new FeedError(
+        'path-escape',
+        this.baseUrl,
+        `refused path ${JSON.stringify(String(relPath))} in the feed at ${this.baseUrl}: ${why}`,
+      );
+    const problem = relativePathProblem(relPath);
+    if (problem) throw escape(problem);
+    let resolved: URL;
+    try {
+      // Entry paths are file paths, not URL references: encode each segment so "%2e%2e", "?" or
+      // "#" are names, never syntax.
+      resolved = new URL(relPath.split('/').map(encodeURIComponent).join('/'), this.base);
+    } catch (error) {
+      throw escape(messageOf(error));
+    }
+    if (
+      resolved.protocol !== this.base.protocol ||
+      resolved.host !== this.base.host ||
+      !resolved.pathname.startsWith(this.base.pathname) ||
+      resolved.pathname === this.base.pathname ||
+      resolved.search ||
+      resolved.hash
+    ) {
+      throw escape(`it resolves to ${resolved.href}, outside the feed`);
+    }
+    return resolved.href;
+  }
+
+  /**
+   * Streams an entry. The cap is min(maxBytes, hardMaxBytes): refused up front when the file size
+   * or Content-Length is over it, and the stream errors with FeedError('too-large') as soon as
+   * more bytes arrive.
+   */
+  async open(relPath: string, opts: { maxBytes: number }): Promise<NodeJS.ReadableStream> {
+    const url = this.resolve(relPath);
+    const requested = checkLimit('maxBytes', opts.maxBytes);
+    const maxBytes = Math.min(requested, this.hardMaxBytes);
+    const note = requested > this.hardMaxBytes ? "the feed's hard maximum" : undefined;
+    return this.base.protocol === 'file:'
+      ? this.openFile(url, maxBytes, note)
+      : this.openHttp(url, maxBytes, note);
+  }
+
+  /** A whole small entry (a signature, the index) in memory, capped at maxBytes. */
+  async readSmall(relPath: string, maxBytes: number): Promise<Buffer> {
+    const stream = await this.open(relPath, { maxBytes });
+    const parts: Buffer[] = [];
+    for await (const chunk of stream) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  /** index.json (≤ 16 MiB, schema-checked) and index.json.p7s, as bytes for signature checking. */
+  async readIndex(): Promise<FeedIndexRead> {
+    const [indexRead, signatureRead] = await Promise.allSettled([
+      this.readSmall(FEED_INDEX_FILE, FEED_INDEX_MAX_BYTES),
+      this.readSmall(FEED_INDEX_SIGNATURE_FILE, FEED_INDEX_SIGNATURE_MAX_BYTES),
+    ]);
+    if (indexRead.status === 'rejected') throw indexRead.reason;
+    const indexBytes = indexRead.value;
+    const index = this.parseIndex(indexBytes);
+    if (signatureRead.status === 'rejected') throw signatureRead.reason;
+    return { index, indexBytes, signatureBytes: signatureRead.value };
+  }
+
+  private parseIndex(bytes: Buffer): FeedIndex {
+    const url = this.resolve(FEED_INDEX_FILE);
+    const malformed = (why: string, issues?: string[]): FeedError =>
+      new FeedError('malformed-index', url, `feed index ${url} is malformed: ${why}`, { issues });
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw malformed('it is not valid UTF-8');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw malformed(`it is not valid JSON (${messageOf(error)})`);
+    }
+    const parsed = FeedIndexSchema.safeParse(json);
+    if (!parsed.success) {
+      const issues = formatIssues(parsed.error.issues);
+      throw malformed(`it does not match the feed index schema: ${issues.join('; ')}`, issues);
+    }
+    return parsed.data;
+  }
+
+  private async openFile(
+    url: string,
+    maxBytes: number,
+    note: string | undefined,
+  ): Promise<NodeJS.ReadableStream> {
+    const baseDir = fileURLToPath(this.base);
+    let realBase: string;
+    try {
+      realBase = await realpath(baseDir);
+    } catch (error) {
+      const mapped = fileError(error, this.baseUrl);
+      throw mapped.code === 'not-found'
+        ? new FeedError(
+            'not-found',
+            url,
+            `${url} does not exist: the feed directory ${baseDir} is missing`,
+            {
+              cause: error,
+            },
+          )
+        : mapped;
+    }
+    let real: string;
+    try {
+      // Symlinks are followed here, then the target must still be inside the feed directory.
+      real = await realpath(fileURLToPath(url));
+    } catch (error) {
+      throw fileError(error, url);
+    }
+    if (!real.startsWith(realBase.endsWith(sep) ? realBase : realBase + sep)) {
+      throw new FeedError(
+        'path-escape',
+        url,
+        `${url} resolves to ${real}, outside the feed directory ${realBase} (symbolic link?)`,
+      );
+    }
+    let handle: FileHandle;
+    try {
+      // O_NOFOLLOW: the path was just resolved, so a symlink here means it was swapped meanwhile.
+      // O_NONBLOCK: opening a FIFO must not hang.
+      handle = await openFile(
+        real,
+        fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0),
+      );
+    } catch (error) {
+      throw fileError(error, url);
+    }
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new FeedError('not-found', url, `${url} is not a regular file`);
+      if (stats.size > maxBytes)
+        throw tooLargeError(url, maxBytes, note, `(${stats.size} bytes) is`);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw fileError(error, url);
+    }
+    let closed = false;
+    const source: ByteSource = {
+      read: async () => {
+        const buffer = Buffer.allocUnsafe(FILE_READ_CHUNK);
+        const { bytesRead } = await handle.read(buffer, 0, FILE_READ_CHUNK, null);
+        return bytesRead === 0 ? null : buffer.subarray(0, bytesRead);
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await handle.close();
+      },
+    };
+    return new GuardedStream(source, {
+      url,
+      maxBytes,
+      limitNote: note,
+      idleMs: this.timeoutMs,
+      mapError: (error) => fileError(error, url),
+    });
+  }
+
+  private async openHttp(
+    url: string,
+    maxBytes: number,
+    note: string | undefined,
+  ): Promise<NodeJS.ReadableStream> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: controller.signal, redirect: 'follow' });
+    } catch (error) {
+      throw networkError(error, url, 'connect', this.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+    const fail = (error: FeedError): FeedError => {
+      controller.abort();
+      return error;
+    };
+    if (this.base.protocol === 'https:' && new URL(response.url || url).protocol !== 'https:') {
+      throw fail(
+        new FeedError(
+          'http-error',
+          url,
+          `${url} redirected to ${response.url}, which is not https; refused`,
+        ),
+      );
+    }
+    if (response.status === 404 || response.status === 410) {
+      throw fail(
+        new FeedError('not-found', url, `${url} does not exist (HTTP ${response.status})`, {
+          status: response.status,
+        }),
+      );
+    }
+    if (response.status !== 200) {
+      const text = response.statusText ? ` ${response.statusText}` : '';
+      throw fail(
+        new FeedError('http-error', url, `${url} answered HTTP ${response.status}${text}`, {
+          status: response.status,
+        }),
+      );
+    }
+    const declared = response.headers.get('content-length');
+    const encoding = response.headers.get('content-encoding');
+    if (declared !== null && (!encoding || encoding === 'identity')) {
+      const length = Number(declared);
+      if (Number.isFinite(length) && length > maxBytes) {
+        throw fail(tooLargeError(url, maxBytes, note, `(Content-Length ${length}) is`));
+      }
+    }
+    const reader = response.body?.getReader();
+    const source: ByteSource = {
+      read: async () => {
+        if (!reader) return null;
+        const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+        if (done || !value) return null;
+        return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      },
+      close: () => {
+        controller.abort();
+        return Promise.resolve();
+      },
+    };
+    return new GuardedStream(source, {
+      url,
+      maxBytes,
+      limitNote: note,
+      idleMs: this.timeoutMs,
+      mapError: (error) => networkError(error, url, 'body', this.timeoutMs),
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './feed-error';
+export * from './feed-source';

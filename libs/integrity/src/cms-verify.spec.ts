@@ -1,0 +1,573 @@
+import { createTestPki, runOpenssl, type TestPki, type TestSigner } from '@sup/testing';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContentTooLargeError } from './byte-source';
+import { DEFAULT_CRYPTO_POLICY, type CryptoPolicy } from './crypto-policy';
+import { CmsVerificationError, type CmsVerificationErrorCode } from './errors';
+import { verifyDetachedCms, type CmsVerification, type VerifyDetachedCmsInput } from './cms-verify';
+import { parseTrustAnchors, type TrustAnchors } from './trust-anchors';
+
+jest.setTimeout(60_000);
+
+let dir: string;
+let pki: TestPki;
+let anchors: TrustAnchors;
+let artifact: string;
+let artifactBytes: Buffer;
+let other: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sup-cms-'));
+  pki = await createTestPki(join(dir, 'pki'));
+  anchors = parseTrustAnchors(readFileSync(pki.trustAnchorsPem), pki.trustAnchorsPem);
+  artifact = join(dir, 'artifact.bin');
+  // Larger than one read chunk so the streaming paths see several chunks.
+  artifactBytes = randomBytes(3 * 1024 * 1024 + 17);
+  await writeFile(artifact, artifactBytes);
+  other = join(dir, 'other.bin');
+  await writeFile(other, randomBytes(4096));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+type Overrides = Partial<Omit<VerifyDetachedCmsInput, 'signature'>>;
+
+async function verify(
+  signature: string | Buffer,
+  overrides: Overrides = {},
+): Promise<CmsVerification> {
+  return verifyDetachedCms({
+    signature: typeof signature === 'string' ? await readFile(signature) : signature,
+    content: () => createReadStream(artifact),
+    trustAnchors: anchors,
+    ...overrides,
+  });
+}
+
+async function expectFailure(
+  promise: Promise<unknown>,
+  code: CmsVerificationErrorCode,
+): Promise<CmsVerificationError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CmsVerificationError);
+  expect(error).toMatchObject({
+    code,
+    stage: code === 'policy-violation' ? 'policy' : 'signature',
+  });
+  return error as CmsVerificationError;
+}
+
+const fingerprint = (pemPath: string) =>
+  createHash('sha256')
+    .update(new X509Certificate(readFileSync(pemPath)).raw)
+    .digest('hex');
+const der = (pemPath: string) => Buffer.from(new X509Certificate(readFileSync(pemPath)).raw);
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Yields `data` in `size`-byte chunks from an asynchronous producer, like a network body. */
+async function* chunks(data: Buffer, size = 256 * 1024): AsyncGenerator<Buffer> {
+  for (let i = 0; i < data.length; i += size) {
+    await Promise.resolve();
+    yield data.subarray(i, i + size);
+  }
+}
+
+const ROOT = 'O=SUP Test PKI, CN=SUP Test Root CA';
+const INTERMEDIATE = 'O=SUP Test PKI, CN=SUP Test Intermediate CA';
+
+/** Issues an extra certificate with the openssl CLI, for chain rules the standard PKI does not break. */
+async function issue(
+  name: string,
+  caCert: string,
+  caKey: string,
+  extensions: string[],
+  digest = 'sha256',
+): Promise<TestSigner> {
+  const key = join(dir, `${name}.key`);
+  const csr = join(dir, `${name}.csr`);
+  const ext = join(dir, `${name}.ext`);
+  const cert = join(dir, `${name}.pem`);
+  await runOpenssl([
+    'genpkey',
+    '-algorithm',
+    'EC',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-out',
+    key,
+  ]);
+  await runOpenssl([
+    'req',
+    '-new',
+    '-key',
+    key,
+    '-subj',
+    `/O=SUP Test PKI/CN=${name}`,
+    '-out',
+    csr,
+  ]);
+  await writeFile(ext, extensions.join('\n'));
+  await runOpenssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    caCert,
+    '-CAkey',
+    caKey,
+    '-set_serial',
+    '0x4242',
+    '-days',
+    '30',
+    `-${digest}`,
+    '-extfile',
+    ext,
+    '-out',
+    cert,
+  ]);
+  return {
+    name,
+    subject: `O=SUP Test PKI, CN=${name}`,
+    certPem: cert,
+    keyPem: key,
+    chainPem: pki.intermediatePem,
+  };
+}
+
+const LEAF_EXTENSIONS = [
+  'basicConstraints=critical,CA:FALSE',
+  'keyUsage=critical,digitalSignature',
+];
+
+describe('verifyDetachedCms: valid signatures', () => {
+  it('accepts RSA PKCS#1 v1.5 with signed attributes and reports the signer and chain', async () => {
+    const result = await verify(await pki.sign(artifact, 'rsa'));
+    expect(result).toMatchObject({
+      signatureAlgorithm: 'rsa-pkcs1-v1_5',
+      digestAlgorithm: 'sha256',
+      signedAttributes: true,
+      chain: ['O=SUP Test PKI, CN=SUP Test Signer rsa', INTERMEDIATE, ROOT],
+      content: { sha256: sha256(artifactBytes), size: artifactBytes.length },
+    });
+    const cert = new X509Certificate(readFileSync(pki.signers.rsa.certPem));
+    expect(result.signer).toEqual({
+      subject: 'O=SUP Test PKI, CN=SUP Test Signer rsa',
+      issuer: INTERMEDIATE,
+      serialNumber: cert.serialNumber,
+      sha256Fingerprint: fingerprint(pki.signers.rsa.certPem),
+      notBefore: new Date(cert.validFrom).toISOString(),
+      notAfter: new Date(cert.validTo).toISOString(),
+    });
+    expect(result.signingTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('accepts RSA-PSS and honours the salt length in the parameters', async () => {
+    const result = await verify(await pki.sign(artifact, 'pss', { pss: true }));
+    expect(result).toMatchObject({
+      signatureAlgorithm: 'rsa-pss',
+      digestAlgorithm: 'sha256',
+      signedAttributes: true,
+    });
+    const short = await verify(await pki.sign(artifact, 'pss', { pss: true, pssSaltLength: 32 }));
+    expect(short.signatureAlgorithm).toBe('rsa-pss');
+  });
+
+  it('accepts ECDSA P-256', async () => {
+    const result = await verify(await pki.sign(artifact, 'ecdsa'));
+    expect(result).toMatchObject({
+      signatureAlgorithm: 'ecdsa',
+      digestAlgorithm: 'sha256',
+      signer: { subject: 'O=SUP Test PKI, CN=SUP Test Signer ecdsa' },
+    });
+  });
+
+  it.each([
+    ['rsa', 'sha384'],
+    ['ecdsa', 'sha384'],
+    ['rsa', 'sha512'],
+  ] as const)('accepts %s with %s', async (signer, digest) => {
+    const result = await verify(await pki.sign(artifact, signer, { digest }));
+    expect(result.digestAlgorithm).toBe(digest);
+    // The returned SHA-256 is computed alongside the signer's digest.
+    expect(result.content.sha256).toBe(sha256(artifactBytes));
+  });
+
+  it.each([
+    ['rsa', false, 'rsa-pkcs1-v1_5'],
+    ['pss', true, 'rsa-pss'],
+    ['ecdsa', false, 'ecdsa'],
+  ] as const)('accepts %s without signed attributes (-noattr)', async (signer, pss, scheme) => {
+    const result = await verify(await pki.sign(artifact, signer, { noAttributes: true, pss }));
+    expect(result).toMatchObject({ signatureAlgorithm: scheme, signedAttributes: false });
+    expect(result.signingTime).toBeUndefined();
+    expect(result.content).toEqual({ sha256: sha256(artifactBytes), size: artifactBytes.length });
+  });
+
+  it('finds the intermediate among extraCertificates when the CMS lacks it', async () => {
+    const signature = await pki.sign(artifact, 'rsa', { includeIntermediate: false });
+    const error = await expectFailure(verify(signature), 'untrusted-chain');
+    expect(error.message).toContain('SUP Test Signer rsa');
+
+    const withPem = await verify(signature, {
+      extraCertificates: [readFileSync(pki.intermediatePem)],
+    });
+    expect(withPem.chain).toEqual(['O=SUP Test PKI, CN=SUP Test Signer rsa', INTERMEDIATE, ROOT]);
+    const withDer = await verify(signature, { extraCertificates: [der(pki.intermediatePem)] });
+    expect(withDer.chain).toHaveLength(3);
+  });
+
+  it('finds the signer certificate among extraCertificates (-nocerts)', async () => {
+    const signature = await pki.sign(artifact, 'ecdsa', {
+      noCerts: true,
+      includeIntermediate: false,
+    });
+    await expectFailure(verify(signature), 'no-signer');
+    await expectFailure(
+      verify(signature, { extraCertificates: [readFileSync(pki.signers.ecdsa.certPem)] }),
+      'untrusted-chain',
+    );
+    const bundle = Buffer.concat([
+      readFileSync(pki.signers.ecdsa.certPem),
+      readFileSync(pki.intermediatePem),
+    ]);
+    const result = await verify(signature, { extraCertificates: [bundle] });
+    expect(result.signer.sha256Fingerprint).toBe(fingerprint(pki.signers.ecdsa.certPem));
+  });
+
+  it('matches a signer identified by subjectKeyIdentifier (-keyid)', async () => {
+    const out = join(dir, 'keyid.p7s');
+    await runOpenssl([
+      'cms',
+      '-sign',
+      '-binary',
+      '-outform',
+      'DER',
+      '-md',
+      'sha256',
+      '-keyid',
+      '-signer',
+      pki.signers.rsa.certPem,
+      '-inkey',
+      pki.signers.rsa.keyPem,
+      '-certfile',
+      pki.intermediatePem,
+      '-in',
+      artifact,
+      '-out',
+      out,
+    ]);
+    const result = await verify(out);
+    expect(result.signer.subject).toBe('O=SUP Test PKI, CN=SUP Test Signer rsa');
+  });
+
+  it('accepts a PEM-armoured signature and async-iterable content', async () => {
+    const signature = await readFile(await pki.sign(artifact, 'rsa'));
+    const pem = `-----BEGIN CMS-----\n${signature.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CMS-----\n`;
+    const result = await verify(Buffer.from(pem), {
+      content: () => chunks(artifactBytes, 100_000),
+    });
+    expect(result.content.size).toBe(artifactBytes.length);
+  });
+
+  it('accepts an intermediate configured as the trust anchor', async () => {
+    const result = await verify(await pki.sign(artifact, 'rsa'), {
+      trustAnchors: parseTrustAnchors(readFileSync(pki.intermediatePem)),
+    });
+    expect(result.chain).toEqual(['O=SUP Test PKI, CN=SUP Test Signer rsa', INTERMEDIATE]);
+  });
+});
+
+describe('verifyDetachedCms: signature failures', () => {
+  it('reports tampered content as digest-mismatch (signed attributes)', async () => {
+    const signature = await pki.sign(artifact, 'rsa');
+    const tampered = Buffer.from(artifactBytes);
+    tampered[1_000_000] ^= 0x01;
+    const error = await expectFailure(
+      verify(signature, { content: () => chunks(tampered) }),
+      'digest-mismatch',
+    );
+    expect(error.message).toContain('sha256');
+  });
+
+  it('reports tampered content as bad-signature (no signed attributes)', async () => {
+    const signature = await pki.sign(artifact, 'ecdsa', { noAttributes: true });
+    const tampered = Buffer.concat([artifactBytes, Buffer.from([0])]);
+    await expectFailure(verify(signature, { content: () => chunks(tampered) }), 'bad-signature');
+  });
+
+  it('rejects a signer that does not chain to the trust anchors', async () => {
+    // The rogue root copies the trusted root's name: only the signature check tells them apart.
+    const error = await expectFailure(verify(await pki.sign(artifact, 'rogue')), 'untrusted-chain');
+    expect(error.message).toContain('SUP Test Signer rogue');
+    await expectFailure(
+      verify(await pki.sign(artifact, 'rogue'), {
+        extraCertificates: [readFileSync(pki.rogueRootPem)],
+      }),
+      'untrusted-chain',
+    );
+  });
+
+  it('rejects a valid signature when only the rogue root is trusted', async () => {
+    await expectFailure(
+      verify(await pki.sign(artifact, 'rsa'), {
+        trustAnchors: parseTrustAnchors(readFileSync(pki.rogueRootPem)),
+      }),
+      'untrusted-chain',
+    );
+  });
+
+  it('rejects a signature swapped from another file', async () => {
+    await expectFailure(verify(await pki.sign(other, 'rsa')), 'digest-mismatch');
+    await expectFailure(
+      verify(await pki.sign(other, 'rsa', { noAttributes: true })),
+      'bad-signature',
+    );
+  });
+
+  it('rejects signed attributes altered after signing without reading the content', async () => {
+    const signature = await readFile(await pki.sign(artifact, 'rsa'));
+    const signingTimeOid = Buffer.from('06092a864886f70d010905', 'hex');
+    const at = signature.indexOf(signingTimeOid);
+    expect(at).toBeGreaterThan(0);
+    // OID, SET header and UTCTime header precede "YYMMDDhhmmssZ"; bump the seconds' last digit.
+    const digit = at + signingTimeOid.length + 4 + 11;
+    signature[digit] = 0x30 + ((signature[digit] - 0x30 + 1) % 10);
+    const content = jest.fn(() => createReadStream(artifact));
+    await expectFailure(verify(signature, { content }), 'bad-signature');
+    expect(content).not.toHaveBeenCalled();
+  });
+
+  it('rejects a corrupted signature value', async () => {
+    const signature = await readFile(await pki.sign(artifact, 'ecdsa'));
+    signature[signature.length - 5] ^= 0xff;
+    await expectFailure(verify(signature), 'bad-signature');
+  });
+
+  it('rejects an expired signer certificate', async () => {
+    const error = await expectFailure(
+      verify(await pki.sign(artifact, 'expired')),
+      'certificate-expired',
+    );
+    expect(error.message).toContain('2021-01-01T00:00:00.000Z');
+  });
+
+  it('evaluates validity at the given time', async () => {
+    const signature = await pki.sign(artifact, 'rsa');
+    await expectFailure(
+      verify(signature, { now: new Date('2100-01-01T00:00:00Z') }),
+      'certificate-expired',
+    );
+    await expectFailure(
+      verify(signature, { now: new Date('2001-01-01T00:00:00Z') }),
+      'certificate-not-yet-valid',
+    );
+  });
+
+  it('rejects a leaf issued by a certificate that is not a CA', async () => {
+    const leaf = await issue(
+      'not-ca-child',
+      pki.signers.rsa.certPem,
+      pki.signers.rsa.keyPem,
+      LEAF_EXTENSIONS,
+    );
+    const signature = await pki.sign(artifact, leaf, { includeIntermediate: false });
+    const error = await expectFailure(
+      verify(signature, {
+        extraCertificates: [
+          readFileSync(pki.signers.rsa.certPem),
+          readFileSync(pki.intermediatePem),
+        ],
+      }),
+      'untrusted-chain',
+    );
+    expect(error.message).toContain('is not a CA certificate');
+  });
+
+  it('rejects a signer whose extendedKeyUsage excludes code signing', async () => {
+    const leaf = await issue('mail-only', pki.intermediatePem, pki.intermediateKeyPem, [
+      ...LEAF_EXTENSIONS,
+      'extendedKeyUsage=emailProtection',
+    ]);
+    const error = await expectFailure(verify(await pki.sign(artifact, leaf)), 'untrusted-chain');
+    expect(error.message).toContain('codeSigning');
+  });
+
+  it('rejects an attached (non-detached) signature', async () => {
+    const out = join(dir, 'attached.p7s');
+    await runOpenssl([
+      'cms',
+      '-sign',
+      '-nodetach',
+      '-binary',
+      '-outform',
+      'DER',
+      '-signer',
+      pki.signers.rsa.certPem,
+      '-inkey',
+      pki.signers.rsa.keyPem,
+      '-in',
+      other,
+      '-out',
+      out,
+    ]);
+    const error = await expectFailure(verify(out), 'malformed-signature');
+    expect(error.message).toContain('detached');
+  });
+
+  it('refuses more than one signer', async () => {
+    const out = join(dir, 'two-signers.p7s');
+    await runOpenssl([
+      'cms',
+      '-sign',
+      '-binary',
+      '-outform',
+      'DER',
+      '-signer',
+      pki.signers.rsa.certPem,
+      '-inkey',
+      pki.signers.rsa.keyPem,
+      '-signer',
+      pki.signers.ecdsa.certPem,
+      '-inkey',
+      pki.signers.ecdsa.keyPem,
+      '-certfile',
+      pki.intermediatePem,
+      '-in',
+      artifact,
+      '-out',
+      out,
+    ]);
+    await expectFailure(verify(out), 'malformed-signature');
+  });
+});
+
+describe('verifyDetachedCms: crypto policy', () => {
+  it('refuses a SHA-1 digest at the policy stage', async () => {
+    const error = await expectFailure(
+      verify(await pki.sign(artifact, 'rsa', { digest: 'sha1' })),
+      'policy-violation',
+    );
+    expect(error.message).toContain('sha1');
+  });
+
+  it('still reports tampering before policy for SHA-1', async () => {
+    await expectFailure(
+      verify(await pki.sign(other, 'rsa', { digest: 'sha1' })),
+      'digest-mismatch',
+    );
+  });
+
+  it('refuses an RSA-1024 signer at the policy stage', async () => {
+    const error = await expectFailure(
+      verify(await pki.sign(artifact, 'weakRsa')),
+      'policy-violation',
+    );
+    expect(error.message).toContain('1024-bit');
+  });
+
+  it('reports a forged RSA-1024 signature as a signature failure, not a policy one', async () => {
+    await expectFailure(
+      verify(await pki.sign(other, 'weakRsa', { noAttributes: true })),
+      'bad-signature',
+    );
+  });
+
+  it('applies a narrower policy to digests, RSA sizes and curves', async () => {
+    const strict = (p: Partial<CryptoPolicy>): Overrides => ({
+      policy: { ...DEFAULT_CRYPTO_POLICY, ...p },
+    });
+    await expectFailure(
+      verify(await pki.sign(artifact, 'rsa'), strict({ allowedDigests: ['sha384'] })),
+      'policy-violation',
+    );
+    const rsa = await expectFailure(
+      verify(await pki.sign(artifact, 'rsa'), strict({ minRsaBits: 4096 })),
+      'policy-violation',
+    );
+    expect(rsa.message).toContain('2048-bit');
+    expect(rsa.message).toContain('3072-bit'); // the root key is held to the same rule
+    const ec = await expectFailure(
+      verify(await pki.sign(artifact, 'ecdsa'), strict({ allowedCurves: ['secp384r1'] })),
+      'policy-violation',
+    );
+    expect(ec.message).toContain('prime256v1');
+  });
+
+  it('refuses a certificate in the chain signed with SHA-1', async () => {
+    const leaf = await issue(
+      'sha1-cert',
+      pki.intermediatePem,
+      pki.intermediateKeyPem,
+      LEAF_EXTENSIONS,
+      'sha1',
+    );
+    const error = await expectFailure(verify(await pki.sign(artifact, leaf)), 'policy-violation');
+    expect(error.message).toContain('the signature on signer certificate');
+  });
+});
+
+describe('verifyDetachedCms: unusable input', () => {
+  it.each([
+    ['an empty file', Buffer.alloc(0)],
+    ['whitespace', Buffer.from(' \n')],
+  ])('reports %s as empty-signature', async (_label, signature) => {
+    await expectFailure(verify(signature), 'empty-signature');
+  });
+
+  it('reports garbage as malformed-signature without opening the content', async () => {
+    const content = jest.fn(() => createReadStream(artifact));
+    await expectFailure(verify(randomBytes(512), { content }), 'malformed-signature');
+    await expectFailure(
+      verify(Buffer.from('this is not a signature'), { content }),
+      'malformed-signature',
+    );
+    expect(content).not.toHaveBeenCalled();
+  });
+
+  it('reports a truncated signature as malformed-signature', async () => {
+    const signature = await readFile(await pki.sign(artifact, 'rsa'));
+    await expectFailure(
+      verify(signature.subarray(0, signature.length - 10)),
+      'malformed-signature',
+    );
+  });
+
+  it('reports DER that is not SignedData as malformed-signature', async () => {
+    await expectFailure(verify(der(pki.rootPem)), 'malformed-signature');
+  });
+
+  it('reports unusable extra certificates as malformed-signature', async () => {
+    await expectFailure(
+      verify(await pki.sign(artifact, 'rsa'), { extraCertificates: [Buffer.from('junk')] }),
+      'malformed-signature',
+    );
+  });
+
+  it('stops reading content past maxContentBytes', async () => {
+    const signature = await pki.sign(artifact, 'rsa');
+    await expect(verify(signature, { maxContentBytes: 1024 })).rejects.toBeInstanceOf(
+      ContentTooLargeError,
+    );
+    await expect(
+      verify(signature, { maxContentBytes: artifactBytes.length }),
+    ).resolves.toMatchObject({
+      content: { size: artifactBytes.length },
+    });
+  });
+
+  it('lets content read errors through unchanged', async () => {
+    const signature = await pki.sign(artifact, 'rsa');
+    await expect(
+      verify(signature, { content: () => createReadStream(join(dir, 'missing.bin')) }),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
