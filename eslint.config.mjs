@@ -10,7 +10,10 @@ const boundaries = (extra = []) => [
     allow: [],
     depConstraints: [
       { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-      { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', ...extra] },
+      {
+        sourceTag: 'type:domain',
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', ...extra],
+      },
       {
         sourceTag: 'type:infra',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:infra', ...extra],
@@ -36,7 +39,17 @@ const boundaries = (extra = []) => [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'tmp/**', 'coverage/**', '.nx/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'tmp/**',
+      'coverage/**',
+      '.nx/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   ...nx.configs['flat/base'],
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -47,7 +60,10 @@ export default tseslint.config(
     rules: {
       '@nx/enforce-module-boundaries': boundaries(),
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { attributes: false } },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'off',
     },

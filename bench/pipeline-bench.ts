@@ -34,17 +34,29 @@ export async function benchPipeline(workDir: string, count: number): Promise<Pip
   }));
   process.stdout.write(`signing ${count} updates with openssl…\n`);
   const feed = await buildFeed(join(workDir, 'feed'), pki, { updates });
-  const pipeline = await Pipeline.start({ trustAnchors: pki.trustAnchorsPem, env: { LOG_LEVEL: 'warn' } });
+  const pipeline = await Pipeline.start({
+    trustAnchors: pki.trustAnchorsPem,
+    env: { LOG_LEVEL: 'warn' },
+  });
   try {
     const requested = Date.now();
     const sync = await pipeline.api<{ id: string }>('POST', '/v1/feeds/sync', { url: feed.url });
-    await eventually(async () => {
-      const res = await pipeline.api<{ total: number }>('GET', '/v1/updates?state=published&limit=1');
-      return res.body.total >= count ? true : undefined;
-    }, `${count} updates published`, 900_000);
+    await eventually(
+      async () => {
+        const res = await pipeline.api<{ total: number }>(
+          'GET',
+          '/v1/updates?state=published&limit=1',
+        );
+        return res.body.total >= count ? true : undefined;
+      },
+      `${count} updates published`,
+      900_000,
+    );
     const wallSeconds = (Date.now() - requested) / 1000;
     const list = await pipeline.api<{ items: { id: string }[] }>('GET', `/v1/updates?limit=500`);
-    const samples: Record<string, number[]> = Object.fromEntries(STAGES.map(([label]) => [label, []]));
+    const samples: Record<string, number[]> = Object.fromEntries(
+      STAGES.map(([label]) => [label, []]),
+    );
     for (const { id } of list.body.items) {
       const detail = (await pipeline.api<Detail>('GET', `/v1/updates/${id}`)).body;
       const at: Record<string, number> = { requested };
@@ -54,9 +66,14 @@ export async function benchPipeline(workDir: string, count: number): Promise<Pip
       }
     }
     const stages = Object.fromEntries(
-      Object.entries(samples).map(([label, v]) => [label, { p50: percentile(v, 50), p99: percentile(v, 99) }]),
+      Object.entries(samples).map(([label, v]) => [
+        label,
+        { p50: percentile(v, 50), p99: percentile(v, 99) },
+      ]),
     );
-    process.stdout.write(`pipeline: ${count} updates in ${fmt(wallSeconds)} s (${fmt(count / wallSeconds)} updates/s), sync ${sync.body.id}\n`);
+    process.stdout.write(
+      `pipeline: ${count} updates in ${fmt(wallSeconds)} s (${fmt(count / wallSeconds)} updates/s), sync ${sync.body.id}\n`,
+    );
     return { updates: count, wallSeconds, updatesPerSecond: count / wallSeconds, stages };
   } finally {
     await pipeline.stop();

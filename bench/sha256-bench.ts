@@ -35,7 +35,11 @@ async function writeFile(path: string, bytes: number): Promise<void> {
  * The checksum service's path (artifact store read stream → node:crypto SHA-256) against
  * `openssl dgst -sha256` on the same file, alternating runs so both see the same page cache.
  */
-export async function benchSha256(workDir: string, bytes: number, runs: number): Promise<Sha256Result> {
+export async function benchSha256(
+  workDir: string,
+  bytes: number,
+  runs: number,
+): Promise<Sha256Result> {
   const store = createArtifactStore({ driver: 'fs', dir: join(workDir, 'store') });
   const source = join(workDir, 'artifact.bin');
   await writeFile(source, bytes);
@@ -59,5 +63,14 @@ export async function benchSha256(workDir: string, bytes: number, runs: number):
   process.stdout.write(
     `sha256 ${fmt(mib, 0)} MiB: pipeline ${fmt(pipelineMiBs)} MiB/s, openssl ${fmt(opensslMiBs)} MiB/s, ratio ${fmt(pipelineMiBs / opensslMiBs, 2)}\n`,
   );
-  return { bytes, runs, pipelineMiBs, opensslMiBs, ratio: pipelineMiBs / opensslMiBs, pipelineSeconds, opensslSeconds, digestsAgree };
+  return {
+    bytes,
+    runs,
+    pipelineMiBs,
+    opensslMiBs,
+    ratio: pipelineMiBs / opensslMiBs,
+    pipelineSeconds,
+    opensslSeconds,
+    digestsAgree,
+  };
 }

@@ -7,4 +7,5 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const median = (values: number[]): number => percentile(values, 50);
-export const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+export const fmt = (n: number, digits = 1): string =>
+  Number.isFinite(n) ? n.toFixed(digits) : 'n/a';

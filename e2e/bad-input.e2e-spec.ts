@@ -1,4 +1,11 @@
-import { buildFeed, createTestPki, eventually, freePort, Pipeline, type TestPki } from '@sup/testing';
+import {
+  buildFeed,
+  createTestPki,
+  eventually,
+  freePort,
+  Pipeline,
+  type TestPki,
+} from '@sup/testing';
 import { mkdtempSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,23 +64,39 @@ describe('bad input gets a clear error and changes nothing', () => {
   });
 
   it('refuses an expired index (freeze) and an older sequence (rollback)', async () => {
-    const expired = await feed('expired', { feed: 'freeze-feed', expiresAt: new Date(Date.now() - 1000), generatedAt: new Date(Date.now() - 86_400_000) });
+    const expired = await feed('expired', {
+      feed: 'freeze-feed',
+      expiresAt: new Date(Date.now() - 1000),
+      generatedAt: new Date(Date.now() - 86_400_000),
+    });
     const s1 = await syncAndWait(pipeline, expired.url);
     expect(s1).toMatchObject({ state: 'refused' });
     expect(s1.reason).toMatch(/expired/);
 
     const newer = await feed('seq-5', { feed: 'rollback-feed', sequence: 5 });
-    expect(await syncAndWait(pipeline, newer.url)).toMatchObject({ state: 'completed', imported: 1 });
-    const older = await feed('seq-4', { feed: 'rollback-feed', sequence: 4, updates: [{ kind: 'security', component: 'firewall-rules', version: '26-071' }] });
+    expect(await syncAndWait(pipeline, newer.url)).toMatchObject({
+      state: 'completed',
+      imported: 1,
+    });
+    const older = await feed('seq-4', {
+      feed: 'rollback-feed',
+      sequence: 4,
+      updates: [{ kind: 'security', component: 'firewall-rules', version: '26-071' }],
+    });
     const s2 = await syncAndWait(pipeline, older.url);
     expect(s2).toMatchObject({ state: 'refused', imported: 0 });
     expect(s2.reason).toMatch(/rollback/);
   });
 
   it('answers 400 for a bad sync request', async () => {
-    const badScheme = await pipeline.api<{ message: string }>('POST', '/v1/feeds/sync', { url: 'ftp://example.invalid/feed/' });
+    const badScheme = await pipeline.api<{ message: string }>('POST', '/v1/feeds/sync', {
+      url: 'ftp://example.invalid/feed/',
+    });
     expect(badScheme.status).toBe(400);
-    const extra = await pipeline.api<{ details: string[] }>('POST', '/v1/feeds/sync', { url: 'file:///tmp/', mirror: true });
+    const extra = await pipeline.api<{ details: string[] }>('POST', '/v1/feeds/sync', {
+      url: 'file:///tmp/',
+      mirror: true,
+    });
     expect(extra.status).toBe(400);
     const noUrl = await pipeline.api<{ message: string }>('POST', '/v1/feeds/sync', {});
     expect(noUrl.status).toBe(400);
@@ -82,16 +105,32 @@ describe('bad input gets a clear error and changes nothing', () => {
   });
 
   it('imports an update uploaded by hand, once', async () => {
-    const f = await feed('manual-src', { updates: [{ kind: 'software', component: 'agent', platform: 'linux-arm64', version: '20.0.2-100' }] });
+    const f = await feed('manual-src', {
+      updates: [
+        { kind: 'software', component: 'agent', platform: 'linux-arm64', version: '20.0.2-100' },
+      ],
+    });
     const entry = f.index.updates[0] as { artifact: { path: string }; signature: { path: string } };
     const form = async () => {
       const data = new FormData();
       data.set('manifest', JSON.stringify(entry));
-      data.set('artifact', new Blob([await readFile(join(f.dir, entry.artifact.path))]), 'agent.zip');
-      data.set('signature', new Blob([await readFile(join(f.dir, entry.signature.path))]), 'agent.zip.p7s');
+      data.set(
+        'artifact',
+        new Blob([await readFile(join(f.dir, entry.artifact.path))]),
+        'agent.zip',
+      );
+      data.set(
+        'signature',
+        new Blob([await readFile(join(f.dir, entry.signature.path))]),
+        'agent.zip.p7s',
+      );
       return data;
     };
-    const first = await pipeline.api<{ id: string; updateId: string }>('POST', '/v1/imports', await form());
+    const first = await pipeline.api<{ id: string; updateId: string }>(
+      'POST',
+      '/v1/imports',
+      await form(),
+    );
     expect(first.status).toBe(202);
     await eventually(async () => {
       const u = await pipeline.api<{ state: string }>('GET', `/v1/updates/${first.body.updateId}`);
@@ -105,7 +144,14 @@ describe('bad input gets a clear error and changes nothing', () => {
   it('answers 400 for a bad manual import and stores nothing', async () => {
     const before = (await allUpdates(pipeline)).length;
     const data = new FormData();
-    data.set('manifest', JSON.stringify({ kind: 'security', component: 'application-control-rules', version: '26-001' }));
+    data.set(
+      'manifest',
+      JSON.stringify({
+        kind: 'security',
+        component: 'application-control-rules',
+        version: '26-001',
+      }),
+    );
     data.set('artifact', new Blob([Buffer.from('x')]), 'a.bin');
     data.set('signature', new Blob([Buffer.from('y')]), 'a.bin.p7s');
     const local = await pipeline.api<{ message: string }>('POST', '/v1/imports', data);

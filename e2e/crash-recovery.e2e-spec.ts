@@ -25,7 +25,10 @@ describe('crash recovery: SIGKILL in the middle of a sync loses nothing', () => 
     }));
     feedUrl = (await buildFeed(join(root, 'feed'), pki, { updates })).url;
     // One import at a time makes the kill land mid-sync rather than after it.
-    pipeline = await Pipeline.start({ trustAnchors: pki.trustAnchorsPem, env: { FEED_IMPORT_CONCURRENCY: '1' } });
+    pipeline = await Pipeline.start({
+      trustAnchors: pki.trustAnchorsPem,
+      env: { FEED_IMPORT_CONCURRENCY: '1' },
+    });
   });
   afterAll(() => pipeline?.stop());
 
@@ -33,17 +36,27 @@ describe('crash recovery: SIGKILL in the middle of a sync loses nothing', () => 
     const started = await pipeline.api<{ id: string }>('POST', '/v1/feeds/sync', { url: feedUrl });
     expect(started.status).toBe(202);
     await eventually(async () => {
-      const s = await pipeline.api<{ imported: number }>('GET', `/v1/feeds/syncs/${started.body.id}`);
+      const s = await pipeline.api<{ imported: number }>(
+        'GET',
+        `/v1/feeds/syncs/${started.body.id}`,
+      );
       return s.body.imported >= 5 ? true : undefined;
     }, 'the sync to be under way');
     await Promise.all([pipeline.kill('ingest'), pipeline.kill('checksum')]);
     await sleep(500);
     await Promise.all([pipeline.startService('ingest'), pipeline.startService('checksum')]);
 
-    const sync = await eventually(async () => {
-      const s = await pipeline.api<{ state: string; imported: number }>('GET', `/v1/feeds/syncs/${started.body.id}`);
-      return s.body.state === 'running' ? undefined : s.body;
-    }, 'the resumed sync to finish', 180_000);
+    const sync = await eventually(
+      async () => {
+        const s = await pipeline.api<{ state: string; imported: number }>(
+          'GET',
+          `/v1/feeds/syncs/${started.body.id}`,
+        );
+        return s.body.state === 'running' ? undefined : s.body;
+      },
+      'the resumed sync to finish',
+      180_000,
+    );
     expect(sync).toMatchObject({ state: 'completed', imported: COUNT });
 
     const items = await settled(pipeline, COUNT);
@@ -51,7 +64,10 @@ describe('crash recovery: SIGKILL in the middle of a sync loses nothing', () => 
     expect(new Set(items.map((u) => u.id)).size).toBe(COUNT);
     // Exactly one published event per update, however often messages were redelivered.
     for (const u of items.slice(0, 10)) {
-      const detail = await pipeline.api<{ history: { state: string }[] }>('GET', `/v1/updates/${u.id}`);
+      const detail = await pipeline.api<{ history: { state: string }[] }>(
+        'GET',
+        `/v1/updates/${u.id}`,
+      );
       expect(detail.body.history.filter((h) => h.state === 'published')).toHaveLength(1);
     }
   });

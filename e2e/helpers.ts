@@ -36,15 +36,22 @@ export async function allUpdates(p: Pipeline): Promise<UpdateItem[]> {
 
 /** Waits until `count` updates exist and none is still moving through the pipeline. */
 export function settled(p: Pipeline, count: number): Promise<UpdateItem[]> {
-  return eventually(async () => {
-    const items = await allUpdates(p);
-    const done = items.filter((u) => u.state === 'published' || u.state === 'rejected');
-    return items.length === count && done.length === count ? items : undefined;
-  }, `${count} updates to settle`, 120_000);
+  return eventually(
+    async () => {
+      const items = await allUpdates(p);
+      const done = items.filter((u) => u.state === 'published' || u.state === 'rejected');
+      return items.length === count && done.length === count ? items : undefined;
+    },
+    `${count} updates to settle`,
+    120_000,
+  );
 }
 
 export const find = (items: UpdateItem[], component: string, version: string): UpdateItem => {
   const hit = items.find((u) => u.component === component && u.version === version);
-  if (!hit) throw new Error(`no update ${component} ${version} in ${JSON.stringify(items.map((u) => `${u.component} ${u.version}`))}`);
+  if (!hit)
+    throw new Error(
+      `no update ${component} ${version} in ${JSON.stringify(items.map((u) => `${u.component} ${u.version}`))}`,
+    );
   return hit;
 };

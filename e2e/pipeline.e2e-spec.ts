@@ -1,4 +1,11 @@
-import { buildFeed, createTestPki, Pipeline, serveDirectory, type StaticServer, type TestPki } from '@sup/testing';
+import {
+  buildFeed,
+  createTestPki,
+  Pipeline,
+  serveDirectory,
+  type StaticServer,
+  type TestPki,
+} from '@sup/testing';
 import { readFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,18 +32,77 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
       sequence: 7,
       updates: [
         { ...agent, version: '20.0.1-12345', content: 64 * 1024 },
-        { kind: 'software', component: 'relay', platform: 'linux-x86_64', version: '20.0.1.12345', signer: 'pss', signOptions: { pss: true } },
+        {
+          kind: 'software',
+          component: 'relay',
+          platform: 'linux-x86_64',
+          version: '20.0.1.12345',
+          signer: 'pss',
+          signOptions: { pss: true },
+        },
         { kind: 'security', component: 'firewall-rules', version: '26-058', signer: 'ecdsa' },
-        { kind: 'security', component: 'anti-malware-pattern', version: '19.231.00', signOptions: { noAttributes: true } },
-        { kind: 'security', component: 'intrusion-prevention-rules', version: '26-059', tamper: 'corrupt' },
-        { kind: 'security', component: 'log-inspection-rules', version: '26-060', tamper: 'forged' },
-        { kind: 'security', component: 'integrity-monitoring-rules', version: '26-061', tamper: 'swapped-signature' },
+        {
+          kind: 'security',
+          component: 'anti-malware-pattern',
+          version: '19.231.00',
+          signOptions: { noAttributes: true },
+        },
+        {
+          kind: 'security',
+          component: 'intrusion-prevention-rules',
+          version: '26-059',
+          tamper: 'corrupt',
+        },
+        {
+          kind: 'security',
+          component: 'log-inspection-rules',
+          version: '26-060',
+          tamper: 'forged',
+        },
+        {
+          kind: 'security',
+          component: 'integrity-monitoring-rules',
+          version: '26-061',
+          tamper: 'swapped-signature',
+        },
         { ...agent, platform: 'windows-x86_64', version: '20.0.1-12346', tamper: 'weak-key' },
-        { kind: 'security', component: 'firewall-rules', version: '26-062', entry: { component: 'application-control-rules' } },
-        { kind: 'security', component: 'firewall-rules', version: '26-063', entry: { kind: 'firmware' } },
-        { kind: 'security', component: 'firewall-rules', version: '26-064', entry: { artifact: { path: '../outside.bin', size: 10, sha256: 'a'.repeat(64) } } },
-        { kind: 'security', component: 'log-inspection-rules', version: '26-065', omitArtifact: true },
-        { kind: 'security', component: 'log-inspection-rules', version: '26-066', content: 8192, entry: { artifact: { path: 'log-inspection-rules/log-inspection-rules-26-066.bin', size: 1000, sha256: 'b'.repeat(64) } } },
+        {
+          kind: 'security',
+          component: 'firewall-rules',
+          version: '26-062',
+          entry: { component: 'application-control-rules' },
+        },
+        {
+          kind: 'security',
+          component: 'firewall-rules',
+          version: '26-063',
+          entry: { kind: 'firmware' },
+        },
+        {
+          kind: 'security',
+          component: 'firewall-rules',
+          version: '26-064',
+          entry: { artifact: { path: '../outside.bin', size: 10, sha256: 'a'.repeat(64) } },
+        },
+        {
+          kind: 'security',
+          component: 'log-inspection-rules',
+          version: '26-065',
+          omitArtifact: true,
+        },
+        {
+          kind: 'security',
+          component: 'log-inspection-rules',
+          version: '26-066',
+          content: 8192,
+          entry: {
+            artifact: {
+              path: 'log-inspection-rules/log-inspection-rules-26-066.bin',
+              size: 1000,
+              sha256: 'b'.repeat(64),
+            },
+          },
+        },
       ],
     });
     http = await serveDirectory(feedDir);
@@ -50,7 +116,13 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
 
   it('syncs a signed feed over HTTP and reports what it imported and refused', async () => {
     const sync = await syncAndWait(pipeline, http.url);
-    expect(sync).toMatchObject({ state: 'completed', imported: 8, rejected: 5, unchanged: 0, total: 13 });
+    expect(sync).toMatchObject({
+      state: 'completed',
+      imported: 8,
+      rejected: 5,
+      unchanged: 0,
+      total: 13,
+    });
     items = await settled(pipeline, 13);
   });
 
@@ -78,34 +150,57 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
       ['log-inspection-rules', '26-066', 'feed', 'too-large'],
     ];
     for (const [component, version, stage, code] of expectations) {
-      expect(find(items, component, version)).toMatchObject({ state: 'rejected', rejection: { stage, code } });
+      expect(find(items, component, version)).toMatchObject({
+        state: 'rejected',
+        rejection: { stage, code },
+      });
     }
     const unknownKind = items.find((u) => u.kind === 'firmware');
-    expect(unknownKind).toMatchObject({ state: 'rejected', rejection: { stage: 'feed', code: 'invalid-entry' } });
+    expect(unknownKind).toMatchObject({
+      state: 'rejected',
+      rejection: { stage: 'feed', code: 'invalid-entry' },
+    });
     expect(unknownKind?.rejection?.reason).toMatch(/kind/);
   });
 
   it('raises one alert per rejection', async () => {
     const alerts = await eventually(async () => {
-      const res = await pipeline.api<{ items: { updateId: string; severity: string; state: string }[] }>('GET', '/v1/alerts?limit=100');
+      const res = await pipeline.api<{
+        items: { updateId: string; severity: string; state: string }[];
+      }>('GET', '/v1/alerts?limit=100');
       return res.body.items.length >= 9 ? res.body.items : undefined;
     }, '9 alerts');
-    const rejected = items.filter((u) => u.state === 'rejected').map((u) => u.id).sort();
+    const rejected = items
+      .filter((u) => u.state === 'rejected')
+      .map((u) => u.id)
+      .sort();
     expect(alerts.map((a) => a.updateId).sort()).toEqual(rejected);
     expect(alerts.every((a) => a.state === 'raised')).toBe(true);
   });
 
   it('keeps the event history of an update', async () => {
     const published = find(items, 'agent', '20.0.1-12345');
-    const detail = await pipeline.api<{ history: { state: string; source: string }[] }>('GET', `/v1/updates/${published.id}`);
+    const detail = await pipeline.api<{ history: { state: string; source: string }[] }>(
+      'GET',
+      `/v1/updates/${published.id}`,
+    );
     expect(detail.status).toBe(200);
-    expect(detail.body.history.map((h) => h.state).sort()).toEqual(['checksum-verified', 'imported', 'published', 'validated']);
-    expect(detail.body.history.find((h) => h.state === 'validated')?.source).toBe('/services/signature-validator');
+    expect(detail.body.history.map((h) => h.state).sort()).toEqual([
+      'checksum-verified',
+      'imported',
+      'published',
+      'validated',
+    ]);
+    expect(detail.body.history.find((h) => h.state === 'validated')?.source).toBe(
+      '/services/signature-validator',
+    );
   });
 
   it('logs a warning naming the file whose signature failed', async () => {
     const log = await readFile(pipeline.logFile('signature-validator'), 'utf8');
-    const warning = log.split('\n').find((l) => l.includes('log-inspection-rules-26-060.bin') && l.includes('"level":"warn"'));
+    const warning = log
+      .split('\n')
+      .find((l) => l.includes('log-inspection-rules-26-060.bin') && l.includes('"level":"warn"'));
     expect(warning).toContain('Verifying the signature failed');
     expect(warning).toContain('cannot be imported');
   });
@@ -118,7 +213,10 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
   });
 
   it('filters and pages the update list', async () => {
-    const published = await pipeline.api<{ items: UpdateItem[]; total: number }>('GET', '/v1/updates?state=published&limit=2');
+    const published = await pipeline.api<{ items: UpdateItem[]; total: number }>(
+      'GET',
+      '/v1/updates?state=published&limit=2',
+    );
     expect(published.body.total).toBe(4);
     expect(published.body.items).toHaveLength(2);
     const bad = await pipeline.api<{ message: string }>('GET', '/v1/updates?state=bogus');
@@ -128,8 +226,13 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
   });
 
   it('serves the OpenAPI document', async () => {
-    const doc = await pipeline.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/v1/openapi.json');
+    const doc = await pipeline.api<{ openapi: string; paths: Record<string, unknown> }>(
+      'GET',
+      '/v1/openapi.json',
+    );
     expect(doc.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/feeds/sync', '/v1/updates', '/v1/alerts']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/feeds/sync', '/v1/updates', '/v1/alerts']),
+    );
   });
 });

@@ -8,7 +8,9 @@ import { pathToFileURL } from 'node:url';
  * to do at once. One update is forged (signed by a CA nobody trusts) and one is corrupted, to show
  * rejection. Rebuilt with a higher sequence once the index expires.
  */
-export async function ensureDemoFeed(dataDir: string): Promise<{ feedUrl: string; trustAnchors: string }> {
+export async function ensureDemoFeed(
+  dataDir: string,
+): Promise<{ feedUrl: string; trustAnchors: string }> {
   const root = join(dataDir, 'demo');
   const feedDir = join(root, 'feed');
   const indexPath = join(feedDir, 'index.json');
@@ -17,7 +19,11 @@ export async function ensureDemoFeed(dataDir: string): Promise<{ feedUrl: string
   const current = existsSync(indexPath)
     ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { sequence: number; expiresAt: string })
     : undefined;
-  if (current && Date.parse(current.expiresAt) > Date.now() + 86_400_000 && existsSync(trustAnchors)) {
+  if (
+    current &&
+    Date.parse(current.expiresAt) > Date.now() + 86_400_000 &&
+    existsSync(trustAnchors)
+  ) {
     return { feedUrl: pathToFileURL(feedDir).href + '/', trustAnchors };
   }
   const pki = await createTestPki(pkiDir);
@@ -28,11 +34,33 @@ export async function ensureDemoFeed(dataDir: string): Promise<{ feedUrl: string
     updates: [
       { ...linux, component: 'relay', version: '20.0.1-12345', content: 512 * 1024 },
       { ...linux, component: 'agent', version: '20.0.1-12345', content: 512 * 1024 },
-      { kind: 'software', component: 'agent', platform: 'windows-x86_64', version: '20.0.1.12345', signer: 'ecdsa' },
-      { kind: 'security', component: 'anti-malware-pattern', version: '19.231.00', content: 256 * 1024 },
+      {
+        kind: 'software',
+        component: 'agent',
+        platform: 'windows-x86_64',
+        version: '20.0.1.12345',
+        signer: 'ecdsa',
+      },
+      {
+        kind: 'security',
+        component: 'anti-malware-pattern',
+        version: '19.231.00',
+        content: 256 * 1024,
+      },
       { kind: 'security', component: 'firewall-rules', version: '26-058' },
-      { kind: 'security', component: 'intrusion-prevention-rules', version: '26-058', signer: 'pss', signOptions: { pss: true } },
-      { kind: 'security', component: 'integrity-monitoring-rules', version: '26-058', tamper: 'corrupt' },
+      {
+        kind: 'security',
+        component: 'intrusion-prevention-rules',
+        version: '26-058',
+        signer: 'pss',
+        signOptions: { pss: true },
+      },
+      {
+        kind: 'security',
+        component: 'integrity-monitoring-rules',
+        version: '26-058',
+        tamper: 'corrupt',
+      },
       { kind: 'security', component: 'log-inspection-rules', version: '26-058', tamper: 'forged' },
     ],
   });

@@ -5,7 +5,11 @@ import { createServer, request, type Server } from 'node:http';
  * The local stand-in for the Kubernetes ingress: one base URL for operators, routed by path
  * prefix to the owning service (the same table the ingress uses).
  */
-export function startGateway(port: number, host: string, ports: ReadonlyMap<ServiceName, number>): Promise<Server> {
+export function startGateway(
+  port: number,
+  host: string,
+  ports: ReadonlyMap<ServiceName, number>,
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
     const service = serviceForPath(path);
@@ -22,7 +26,13 @@ export function startGateway(port: number, host: string, ports: ReadonlyMap<Serv
       return;
     }
     const upstream = request(
-      { host: '127.0.0.1', port: ports.get(service), path, method: req.method, headers: req.headers },
+      {
+        host: '127.0.0.1',
+        port: ports.get(service),
+        path,
+        method: req.method,
+        headers: req.headers,
+      },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
@@ -30,7 +40,13 @@ export function startGateway(port: number, host: string, ports: ReadonlyMap<Serv
     );
     upstream.on('error', (err) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ statusCode: 502, error: 'BAD_GATEWAY', message: `${service} unavailable: ${err.message}` }));
+      res.end(
+        JSON.stringify({
+          statusCode: 502,
+          error: 'BAD_GATEWAY',
+          message: `${service} unavailable: ${err.message}`,
+        }),
+      );
     });
     req.pipe(upstream);
   });

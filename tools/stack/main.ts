@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const dataDir = resolve(env.DATA_DIR || '.data');
   const apiPort = Number(env.API_PORT || 8080);
   const host = env.API_HOST || '127.0.0.1';
-  if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65535) fail(`API_PORT must be a port number, got ${env.API_PORT}`);
+  if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65535)
+    fail(`API_PORT must be a port number, got ${env.API_PORT}`);
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const stops: (() => Promise<void>)[] = [];
   const say = (msg: string) => process.stdout.write(`[stack] ${msg}\n`);
@@ -29,7 +30,11 @@ async function main(): Promise<void> {
   let natsUrl = env.NATS_URL;
   if (!natsUrl) {
     const port = (await portFree(4222)) ? 4222 : undefined;
-    const nats = await startNatsServer({ storeDir: join(dataDir, 'nats'), logFile: join(dataDir, 'logs/nats.log'), ...(port ? { port } : {}) });
+    const nats = await startNatsServer({
+      storeDir: join(dataDir, 'nats'),
+      logFile: join(dataDir, 'logs/nats.log'),
+      ...(port ? { port } : {}),
+    });
     stops.push(nats.stop);
     natsUrl = nats.url;
     say(`NATS JetStream on ${natsUrl} (state in ${join(dataDir, 'nats')})`);
@@ -38,7 +43,11 @@ async function main(): Promise<void> {
   if (!mongoUri) {
     const port = (await portFree(27017)) ? 27017 : undefined;
     say('starting FerretDB (built with Go on first run, about a minute)…');
-    const mongo = await startFerretDb({ dataDir: join(dataDir, 'ferretdb'), logFile: join(dataDir, 'logs/ferretdb.log'), ...(port ? { port } : {}) });
+    const mongo = await startFerretDb({
+      dataDir: join(dataDir, 'ferretdb'),
+      logFile: join(dataDir, 'logs/ferretdb.log'),
+      ...(port ? { port } : {}),
+    });
     stops.unshift(mongo.stop);
     mongoUri = mongo.uri;
     say(`FerretDB (MongoDB wire protocol) on ${mongoUri} (state in ${join(dataDir, 'ferretdb')})`);
@@ -49,16 +58,28 @@ async function main(): Promise<void> {
     const demo = await ensureDemoFeed(dataDir);
     feedUrl = demo.feedUrl;
     trustAnchors = trustAnchors || demo.trustAnchors;
-    say(`no FEED_URL: serving the demo feed ${feedUrl} (one forged and one corrupted update included)`);
+    say(
+      `no FEED_URL: serving the demo feed ${feedUrl} (one forged and one corrupted update included)`,
+    );
   }
-  if (!trustAnchors) fail('TRUST_ANCHORS must name a PEM bundle of trusted roots when FEED_URL is set');
+  if (!trustAnchors)
+    fail('TRUST_ANCHORS must name a PEM bundle of trusted roots when FEED_URL is set');
 
   const ports = new Map<ServiceName, number>(SERVICE_NAMES.map((s, i) => [s, apiPort + 1 + i]));
   const services: ManagedProcess[] = [];
   for (const name of SERVICE_NAMES) {
     services.push(
       startProcess(name, process.execPath, [serviceEntry(name)], {
-        env: { ...env, NATS_URL: natsUrl, MONGODB_URI: mongoUri, FEED_URL: feedUrl, TRUST_ANCHORS: trustAnchors, DATA_DIR: dataDir, HTTP_PORT: String(ports.get(name)), HTTP_HOST: '127.0.0.1' },
+        env: {
+          ...env,
+          NATS_URL: natsUrl,
+          MONGODB_URI: mongoUri,
+          FEED_URL: feedUrl,
+          TRUST_ANCHORS: trustAnchors,
+          DATA_DIR: dataDir,
+          HTTP_PORT: String(ports.get(name)),
+          HTTP_HOST: '127.0.0.1',
+        },
         logFile: join(dataDir, 'logs', `${name}.log`),
       }),
     );
@@ -79,13 +100,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   for (const s of services) {
     s.child.once('exit', (code) => {
-      if (!stopping) say(`${s.name} exited (${code}); see ${join(dataDir, 'logs', `${s.name}.log`)}`);
+      if (!stopping)
+        say(`${s.name} exited (${code}); see ${join(dataDir, 'logs', `${s.name}.log`)}`);
     });
   }
 
-  await Promise.all(SERVICE_NAMES.map((s) => waitReady(s, ports.get(s) ?? 0, join(dataDir, 'logs', `${s}.log`))));
+  await Promise.all(
+    SERVICE_NAMES.map((s) => waitReady(s, ports.get(s) ?? 0, join(dataDir, 'logs', `${s}.log`))),
+  );
   const base = `http://${host}:${apiPort}/v1`;
-  const res = await fetch(`${base}/feeds/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${base}/feeds/sync`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   const sync = (await res.json()) as { id?: string; message?: string };
   say(`all services ready; logs in ${join(dataDir, 'logs')}`);
   say(`API: ${base}  (OpenAPI: ${base}/openapi.json)`);
@@ -96,7 +124,13 @@ async function main(): Promise<void> {
 async function waitReady(name: string, port: number, log: string): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz/ready`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${port}/healthz/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 250));
   }
   fail(`${name} did not become ready within 90 s; see ${log}`);
@@ -115,4 +149,6 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-main().catch((error: unknown) => fail(error instanceof Error ? (error.stack ?? error.message) : String(error)));
+main().catch((error: unknown) =>
+  fail(error instanceof Error ? (error.stack ?? error.message) : String(error)),
+);

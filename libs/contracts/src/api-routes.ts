@@ -13,6 +13,7 @@ export const API_ROUTES: readonly { prefix: string; service: ServiceName }[] = [
 ];
 
 export function serviceForPath(path: string): ServiceName | undefined {
-  return API_ROUTES.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`))
-    ?.service;
+  return API_ROUTES.find(
+    (r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`),
+  )?.service;
 }

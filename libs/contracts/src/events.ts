@@ -40,7 +40,11 @@ export const UpdateDescriptorSchema = z.object({
     /** Key of the stored bytes in the artifact store (the SHA-256 ingest measured while storing). */
     storeKey: Sha256HexSchema,
   }),
-  signature: z.object({ path: z.string(), format: z.literal('cms-detached-der'), storeKey: Sha256HexSchema }),
+  signature: z.object({
+    path: z.string(),
+    format: z.literal('cms-detached-der'),
+    storeKey: Sha256HexSchema,
+  }),
 });
 export type UpdateDescriptor = z.infer<typeof UpdateDescriptorSchema>;
 

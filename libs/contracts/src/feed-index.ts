@@ -8,7 +8,9 @@ import { z } from 'zod';
 export const FeedIndexSchema = z
   .object({
     schemaVersion: z.literal(1),
-    feed: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be a feed name such as "acme-active-update"'),
+    feed: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be a feed name such as "acme-active-update"'),
     sequence: z.number().int().nonnegative(),
     generatedAt: z.string().datetime({ offset: true }),
     expiresAt: z.string().datetime({ offset: true }),

@@ -8,7 +8,8 @@ export interface UpdateIdentity {
   sha256?: unknown;
 }
 
-const part = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+const part = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
 
 /**
  * Same update, same id: a re-sync of a feed or a replay of an event maps to the record that
@@ -16,7 +17,13 @@ const part = (v: unknown): string => (typeof v === 'string' ? v : v === undefine
  * other bytes is a new update that is checked on its own.
  */
 export function updateIdFor(identity: UpdateIdentity): string {
-  const key = [identity.kind, identity.component, identity.platform, identity.version, identity.sha256]
+  const key = [
+    identity.kind,
+    identity.component,
+    identity.platform,
+    identity.version,
+    identity.sha256,
+  ]
     .map(part)
     .join('\u0000');
   return `upd_${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;

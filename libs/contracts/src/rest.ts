@@ -43,7 +43,9 @@ export const UpdateItemSchema = z.object({
   sha256: z.string().optional(),
   size: z.number().optional(),
   state: UpdateStateSchema,
-  rejection: z.object({ stage: RejectionStageSchema, code: z.string(), reason: z.string() }).optional(),
+  rejection: z
+    .object({ stage: RejectionStageSchema, code: z.string(), reason: z.string() })
+    .optional(),
   signer: SignerSchema.optional(),
   updatedAt: z.string(),
 });
@@ -95,7 +97,11 @@ export const AlertListSchema = z.object({
   offset: z.number().int(),
 });
 
-export const ImportAcceptedSchema = z.object({ id: z.string(), updateId: z.string(), state: z.string() });
+export const ImportAcceptedSchema = z.object({
+  id: z.string(),
+  updateId: z.string(),
+  state: z.string(),
+});
 
 /** Every error body the REST API returns. */
 export const ErrorBodySchema = z.object({

@@ -32,5 +32,9 @@ export const STREAMS: readonly StreamSpec[] = [
   { name: 'UPDATES', subjects: ['updates.v1.>'], description: 'Update lifecycle events' },
   { name: 'ALERTS', subjects: ['alerts.v1.>'], description: 'Alert lifecycle events' },
   { name: 'FEEDS', subjects: ['feeds.v1.>'], description: 'Feed sync requests (work for ingest)' },
-  { name: 'DLQ', subjects: [`${DLQ_PREFIX}.>`], description: 'Messages that exhausted their deliveries' },
+  {
+    name: 'DLQ',
+    subjects: [`${DLQ_PREFIX}.>`],
+    description: 'Messages that exhausted their deliveries',
+  },
 ];

@@ -18,8 +18,7 @@ export type UpdateKind = z.infer<typeof UpdateKindSchema>;
 export const SoftwareComponentSchema = z.enum(SOFTWARE_COMPONENTS);
 export const SecurityComponentSchema = z.enum(SECURITY_COMPONENTS);
 export type Component =
-  | z.infer<typeof SoftwareComponentSchema>
-  | z.infer<typeof SecurityComponentSchema>;
+  z.infer<typeof SoftwareComponentSchema> | z.infer<typeof SecurityComponentSchema>;
 
 export const Sha256HexSchema = z
   .string()
@@ -49,7 +48,10 @@ export const RelativePathSchema = z
       !p.includes('\\') &&
       !/^[a-z][a-z0-9+.-]*:/i.test(p) &&
       !p.split('/').some((s) => s === '' || isDotSegment(s)),
-    { message: 'must be a relative path inside the feed (no "..", ".", empty segments, "/" prefix or scheme)' },
+    {
+      message:
+        'must be a relative path inside the feed (no "..", ".", empty segments, "/" prefix or scheme)',
+    },
   );
 
 export const PlatformSchema = z
@@ -126,4 +128,6 @@ export const REJECTION_STAGES = ['feed', 'checksum', 'signature', 'policy'] as c
 export const RejectionStageSchema = z.enum(REJECTION_STAGES);
 export type RejectionStage = z.infer<typeof RejectionStageSchema>;
 
-export const UpdateIdSchema = z.string().regex(/^upd_[0-9a-f]{24}$/, 'must be an update id (upd_ + 24 hex)');
+export const UpdateIdSchema = z
+  .string()
+  .regex(/^upd_[0-9a-f]{24}$/, 'must be an update id (upd_ + 24 hex)');

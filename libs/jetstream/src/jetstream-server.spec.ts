@@ -535,5 +535,11 @@ describe('JetStreamServer in a Nest microservice', () => {
       backoff: [ms(2_100), ms(2_200), ms(2_200), ms(2_200)],
     });
     expect(config.deliver_subject).toBeUndefined();
+
+    // A replica started with other settings updates the shared durable in place.
+    await startApp(service, () => undefined, { maxDeliver: 2, backoffMs: [100], ackWaitMs: 2_000 });
+    const updated = await consumerInfo(service);
+    expect(updated.config).toMatchObject({ max_deliver: 3, backoff: [ms(2_100), ms(2_100)] });
+    expect(updated.created).toBe((await consumerInfo(service)).created);
   });
 });

@@ -23,7 +23,10 @@ export class ArtifactStoreModule {
           useFactory: (mongo: Connection): ArtifactStore =>
             config.artifactStore.driver === 'fs'
               ? createArtifactStore({ driver: 'fs', dir: config.artifactStore.dir })
-              : createArtifactStore({ driver: 'gridfs', db: mongo.getClient().db(config.artifactDb) }),
+              : createArtifactStore({
+                  driver: 'gridfs',
+                  db: mongo.getClient().db(config.artifactDb),
+                }),
         },
       ],
       exports: [ARTIFACT_STORE],

@@ -48,11 +48,19 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     abortOnError: false,
   });
   app.useLogger(app.get(PinoNestLogger));
-  app.useGlobalFilters(new HttpErrorFilter((err) => logger.error({ err }, 'unhandled request error')));
+  app.useGlobalFilters(
+    new HttpErrorFilter((err) => logger.error({ err }, 'unhandled request error')),
+  );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   if (def.consumes) {
     app.connectMicroservice(
-      { strategy: new JetStreamServer(connection, { ...config.jetstream, logger, drainTimeoutMs: config.shutdownGraceMs }) },
+      {
+        strategy: new JetStreamServer(connection, {
+          ...config.jetstream,
+          logger,
+          drainTimeoutMs: config.shutdownGraceMs,
+        }),
+      },
       { inheritAppConfig: true },
     );
     await app.startAllMicroservices();

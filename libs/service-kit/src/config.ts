@@ -26,13 +26,19 @@ const msList = z
 export const BaseEnvSchema = z.object({
   NATS_URL: z
     .string()
-    .regex(/^(nats|tls|wss?):\/\/\S+$/, 'must be a NATS URL such as nats://127.0.0.1:4222 (comma-separate a cluster)')
+    .regex(
+      /^(nats|tls|wss?):\/\/\S+$/,
+      'must be a NATS URL such as nats://127.0.0.1:4222 (comma-separate a cluster)',
+    )
     .default('nats://127.0.0.1:4222'),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a MongoDB URI such as mongodb://127.0.0.1:27017/')
     .default('mongodb://127.0.0.1:27017/'),
-  MONGODB_DB_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/).default('sup'),
+  MONGODB_DB_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/)
+    .default('sup'),
   API_PORT: port.default(8080),
   HTTP_PORT: port.optional(),
   HTTP_HOST: z.string().default('0.0.0.0'),
@@ -108,7 +114,9 @@ export function parseEnv<S extends z.ZodTypeAny>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.infer<S> {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const result = schema.safeParse(cleaned);
   if (!result.success) {
     throw new ConfigError(

@@ -46,7 +46,8 @@ export class ServiceCoreModule {
         {
           provide: OutcomeLedger,
           inject: [getModelToken(OUTCOME_MODEL), EventPublisher],
-          useFactory: (model: Model<OutcomeDoc>, publisher: EventPublisher) => new OutcomeLedger(model, publisher),
+          useFactory: (model: Model<OutcomeDoc>, publisher: EventPublisher) =>
+            new OutcomeLedger(model, publisher),
         },
         {
           provide: HEALTH_CHECKS,

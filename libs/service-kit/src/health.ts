@@ -22,7 +22,9 @@ export class HealthController {
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response): Promise<{ status: string; checks: Record<string, string> }> {
+  async ready(
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ status: string; checks: Record<string, string> }> {
     const results = await Promise.all(
       this.checks.map(async (c) => {
         const up = await withTimeout(c.check(), 2_000).catch(() => false);

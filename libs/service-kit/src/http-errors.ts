@@ -10,7 +10,11 @@ import type { Response } from 'express';
 import type { ZodTypeAny, z } from 'zod';
 
 /** Parses a request part against a contract schema; a mismatch is a 400 that lists every problem. */
-export function parseRequest<S extends ZodTypeAny>(schema: S, value: unknown, what: string): z.infer<S> {
+export function parseRequest<S extends ZodTypeAny>(
+  schema: S,
+  value: unknown,
+  what: string,
+): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new BadRequestException({
@@ -46,6 +50,8 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     this.onUnexpected(exception);
-    res.status(500).json({ statusCode: 500, error: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
+    res
+      .status(500)
+      .json({ statusCode: 500, error: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
   }
 }

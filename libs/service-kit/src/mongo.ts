@@ -14,5 +14,7 @@ export function mongoHealthCheck(connection: Connection): HealthCheck {
 
 /** E11000: the upsert lost a race to an identical insert, which for idempotent writes means "done". */
 export function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
+  );
 }

@@ -9,7 +9,11 @@ import {
 import type { StageOutcome } from './outcome-ledger';
 
 /** An outcome about one entity; its event id is derived from the entity, so replays deduplicate. */
-export function outcomeFor<S extends Subject>(subject: S, key: string, data: EventData<S>): StageOutcome<S> {
+export function outcomeFor<S extends Subject>(
+  subject: S,
+  key: string,
+  data: EventData<S>,
+): StageOutcome<S> {
   return { subject, data, eventId: eventId(subject, key), correlationId: key };
 }
 

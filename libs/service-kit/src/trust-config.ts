@@ -11,7 +11,9 @@ function read(variable: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new Error(`${variable}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new Error(
+      `${variable}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
 }
 
@@ -25,7 +27,9 @@ export function loadTrustConfig(anchorsPath: string, intermediatesPath?: string)
     }
   })();
   const intermediates = intermediatesPath
-    ? parseCertificates(read('TRUST_INTERMEDIATES', intermediatesPath)).map((c) => Buffer.from(c.raw))
+    ? parseCertificates(read('TRUST_INTERMEDIATES', intermediatesPath)).map((c) =>
+        Buffer.from(c.raw),
+      )
     : [];
   return { trustAnchors, intermediates };
 }

@@ -47,14 +47,20 @@ export interface BuiltFeed {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-export function defaultArtifactPath(u: Pick<FeedUpdateSpec, 'kind' | 'component' | 'platform' | 'version'>): string {
+export function defaultArtifactPath(
+  u: Pick<FeedUpdateSpec, 'kind' | 'component' | 'platform' | 'version'>,
+): string {
   return u.kind === 'software'
     ? `${u.component}/${u.platform ?? 'any'}/${u.component}-${u.version}.zip`
     : `${u.component}/${u.component}-${u.version}.bin`;
 }
 
 /** Writes a vendor feed (artifacts, detached CMS signatures, index.json and its signature) into `dir`. */
-export async function buildFeed(dir: string, pki: TestPki, options: BuildFeedOptions): Promise<BuiltFeed> {
+export async function buildFeed(
+  dir: string,
+  pki: TestPki,
+  options: BuildFeedOptions,
+): Promise<BuiltFeed> {
   const entries: Record<string, unknown>[] = [];
   for (const u of options.updates) entries.push(await writeUpdate(dir, pki, u));
   const now = Date.now();
@@ -73,13 +79,18 @@ export async function buildFeed(dir: string, pki: TestPki, options: BuildFeedOpt
   return { dir, url: pathToFileURL(dir).href + '/', index };
 }
 
-async function writeUpdate(dir: string, pki: TestPki, u: FeedUpdateSpec): Promise<Record<string, unknown>> {
+async function writeUpdate(
+  dir: string,
+  pki: TestPki,
+  u: FeedUpdateSpec,
+): Promise<Record<string, unknown>> {
   const content = Buffer.isBuffer(u.content) ? u.content : randomBytes(u.content ?? 4096);
   const path = defaultArtifactPath(u);
   const file = join(dir, path);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, content);
-  const signer: TestSignerName = u.tamper === 'forged' ? 'rogue' : u.tamper === 'weak-key' ? 'weakRsa' : (u.signer ?? 'rsa');
+  const signer: TestSignerName =
+    u.tamper === 'forged' ? 'rogue' : u.tamper === 'weak-key' ? 'weakRsa' : (u.signer ?? 'rsa');
   if (u.tamper === 'swapped-signature') {
     const other = `${file}.other`;
     await writeFile(other, Buffer.concat([content, Buffer.from('other bytes')]));

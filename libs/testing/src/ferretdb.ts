@@ -10,7 +10,6 @@ export interface RunningMongo {
   stop: () => Promise<void>;
 }
 
-
 /**
  * The local MongoDB-wire server: FerretDB v1 on SQLite, built from `deploy/ferretdb` with the Go
  * toolchain on first use (about a minute, then cached in the repo's .gitignored binary).

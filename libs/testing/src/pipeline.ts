@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { useMongo, useNats } from './infra';
 import { freePort, repoRoot, startProcess, type ManagedProcess } from './processes';
 
-export const serviceEntry = (name: ServiceName): string => join(repoRoot(), 'dist/services', name, 'src/main.js');
+export const serviceEntry = (name: ServiceName): string =>
+  join(repoRoot(), 'dist/services', name, 'src/main.js');
 
 export interface PipelineOptions {
   trustAnchors: string;
@@ -33,7 +34,8 @@ export class Pipeline {
 
   static async start(options: PipelineOptions): Promise<Pipeline> {
     for (const name of SERVICE_NAMES) {
-      if (!existsSync(serviceEntry(name))) throw new Error(`${serviceEntry(name)} is missing: run \`npm run build\` first`);
+      if (!existsSync(serviceEntry(name)))
+        throw new Error(`${serviceEntry(name)} is missing: run \`npm run build\` first`);
     }
     const workDir = mkdtempSync(join(tmpdir(), 'sup-pipeline-'));
     const [nats, mongo] = await Promise.all([useNats(), useMongo()]);
@@ -81,13 +83,20 @@ export class Pipeline {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (proc.child.exitCode !== null) {
-        throw new Error(`${name} exited with ${proc.child.exitCode}; see ${join(this.workDir, 'logs', `${name}.log`)}`);
+        throw new Error(
+          `${name} exited with ${proc.child.exitCode}; see ${join(this.workDir, 'logs', `${name}.log`)}`,
+        );
       }
-      const ok = await fetch(`http://127.0.0.1:${this.ports.get(name)}/healthz/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${this.ports.get(name)}/healthz/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       await sleep(150);
     }
-    throw new Error(`${name} not ready within 60 s; see ${join(this.workDir, 'logs', `${name}.log`)}`);
+    throw new Error(
+      `${name} not ready within 60 s; see ${join(this.workDir, 'logs', `${name}.log`)}`,
+    );
   }
 
   async kill(name: ServiceName): Promise<void> {
@@ -99,7 +108,11 @@ export class Pipeline {
   }
 
   /** Calls the operator API by path, routed to the owning service as the ingress would. */
-  async api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const service = serviceForPath(path);
     if (!service) throw new Error(`no service owns ${path}`);
     const init: RequestInit = { method };
@@ -126,7 +139,11 @@ export class Pipeline {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `probe` returns a value (not undefined); the timeout only guards against hangs. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -24,7 +24,8 @@ export async function waitForPort(port: number, timeoutMs: number, what: string)
       socket.connect(port, '127.0.0.1');
     }).finally(() => undefined);
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not open port ${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not open port ${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -19,7 +19,10 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
     stat(path).then(
       (s) => {
         if (!s.isFile()) return void res.writeHead(404).end();
-        res.writeHead(200, { 'content-length': s.size, 'content-type': 'application/octet-stream' });
+        res.writeHead(200, {
+          'content-length': s.size,
+          'content-type': 'application/octet-stream',
+        });
         createReadStream(path).pipe(res);
       },
       () => res.writeHead(404).end(),

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SUBJECTS, type Alert, type EventData } from '@sup/contracts';
-import { OutcomeLedger, isDuplicateKeyError, outcomeFor, type StageOutcome } from '@sup/service-kit';
+import {
+  OutcomeLedger,
+  isDuplicateKeyError,
+  outcomeFor,
+  type StageOutcome,
+} from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { ALERT_MODEL, type AlertRecord } from './alert.schema';
 import { rejectionAlert } from './rejection-alert';
@@ -13,7 +18,9 @@ export class AlertsService {
     private readonly ledger: OutcomeLedger,
   ) {}
 
-  raiseForRejection(r: EventData<typeof SUBJECTS.rejected>): Promise<{ outcome: StageOutcome; replayed: boolean }> {
+  raiseForRejection(
+    r: EventData<typeof SUBJECTS.rejected>,
+  ): Promise<{ outcome: StageOutcome; replayed: boolean }> {
     const alert = rejectionAlert(r);
     return this.ledger.once(`alert:${alert.alertId}`, async () => {
       const raisedAt = new Date();
@@ -37,16 +44,30 @@ export class AlertsService {
         .catch((error: unknown) => {
           if (!isDuplicateKeyError(error)) throw error;
         });
-      return outcomeFor(SUBJECTS.alertRaised, alert.alertId, { ...alert, raisedAt: raisedAt.toISOString() });
+      return outcomeFor(SUBJECTS.alertRaised, alert.alertId, {
+        ...alert,
+        raisedAt: raisedAt.toISOString(),
+      });
     });
   }
 
-  async list(q: { state?: string; rule?: string; limit: number; offset: number }): Promise<{ items: Alert[]; total: number }> {
+  async list(q: {
+    state?: string;
+    rule?: string;
+    limit: number;
+    offset: number;
+  }): Promise<{ items: Alert[]; total: number }> {
     const filter: Record<string, string> = {};
     if (q.state) filter.state = q.state;
     if (q.rule) filter.rule = q.rule;
     const [docs, total] = await Promise.all([
-      this.alerts.find(filter).sort({ raisedAt: -1, _id: 1 }).skip(q.offset).limit(q.limit).lean().exec(),
+      this.alerts
+        .find(filter)
+        .sort({ raisedAt: -1, _id: 1 })
+        .skip(q.offset)
+        .limit(q.limit)
+        .lean()
+        .exec(),
       this.alerts.countDocuments(filter).exec(),
     ]);
     return {

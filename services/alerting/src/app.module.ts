@@ -11,7 +11,10 @@ export class AppModule {
   static register(ctx: ServiceContext): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceCoreModule.forRoot(ctx), MongooseModule.forFeature([{ name: ALERT_MODEL, schema: AlertSchema }])],
+      imports: [
+        ServiceCoreModule.forRoot(ctx),
+        MongooseModule.forFeature([{ name: ALERT_MODEL, schema: AlertSchema }]),
+      ],
       controllers: [RejectionHandler, AlertsController],
       providers: [AlertsService],
     };

@@ -8,7 +8,9 @@ export const REJECTION_RULE = 'update-rejected';
  * A forged or corrupted update is a possible attack, so checksum, signature and policy failures are
  * critical; a malformed feed entry is the vendor's mistake and only a warning.
  */
-export function rejectionAlert(r: Rejection): Omit<EventData<typeof SUBJECTS.alertRaised>, 'raisedAt'> {
+export function rejectionAlert(
+  r: Rejection,
+): Omit<EventData<typeof SUBJECTS.alertRaised>, 'raisedAt'> {
   const label = r.update
     ? `${r.update.component}${r.update.platform ? ` (${r.update.platform})` : ''} ${r.update.version}`
     : `${r.entry?.component ?? 'unknown component'} ${r.entry?.version ?? ''}`.trim();

@@ -4,7 +4,9 @@ const sha = (c: string) => c.repeat(64);
 
 describe('checksumVerdict', () => {
   it('accepts matching size and digest, whatever the case of the published hex', () => {
-    expect(checksumVerdict({ size: 3, sha256: sha('A') }, { size: 3, sha256: sha('a') })).toEqual({ ok: true });
+    expect(checksumVerdict({ size: 3, sha256: sha('A') }, { size: 3, sha256: sha('a') })).toEqual({
+      ok: true,
+    });
   });
   it('reports a size mismatch before comparing digests', () => {
     const v = checksumVerdict({ size: 3, sha256: sha('a') }, { size: 4, sha256: sha('b') });

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 
-export type ChecksumVerdict = { ok: true } | { ok: false; code: 'size-mismatch' | 'sha256-mismatch'; reason: string };
+export type ChecksumVerdict =
+  { ok: true } | { ok: false; code: 'size-mismatch' | 'sha256-mismatch'; reason: string };
 
 /** Compares what the vendor published with what was measured over the stored bytes. */
 export function checksumVerdict(

@@ -28,7 +28,12 @@ export class ChecksumService {
       measured = await hashStream(await this.store.open(update.artifact.storeKey));
     } catch (error) {
       if (error instanceof ArtifactNotFoundError) {
-        return rejectionOf(update, 'checksum', 'artifact-missing', `stored artifact ${update.artifact.storeKey} is missing`);
+        return rejectionOf(
+          update,
+          'checksum',
+          'artifact-missing',
+          `stored artifact ${update.artifact.storeKey} is missing`,
+        );
       }
       throw error;
     }

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SUBJECTS, type EventData } from '@sup/contracts';
-import { OutcomeLedger, isDuplicateKeyError, outcomeFor, type StageOutcome } from '@sup/service-kit';
+import {
+  OutcomeLedger,
+  isDuplicateKeyError,
+  outcomeFor,
+  type StageOutcome,
+} from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { CATALOG_MODEL, type CatalogEntry } from './schemas';
 
@@ -13,7 +18,9 @@ export class CatalogService {
   ) {}
 
   /** Takes a validated update into the catalog and announces it; safe to repeat. */
-  publish(validated: EventData<typeof SUBJECTS.validated>): Promise<{ outcome: StageOutcome; replayed: boolean }> {
+  publish(
+    validated: EventData<typeof SUBJECTS.validated>,
+  ): Promise<{ outcome: StageOutcome; replayed: boolean }> {
     const { update } = validated;
     return this.ledger.once(`publish:${update.updateId}`, async () => {
       const publishedAt = new Date();
@@ -37,7 +44,10 @@ export class CatalogService {
         .catch((error: unknown) => {
           if (!isDuplicateKeyError(error)) throw error;
         });
-      return outcomeFor(SUBJECTS.published, update.updateId, { update, publishedAt: publishedAt.toISOString() });
+      return outcomeFor(SUBJECTS.published, update.updateId, {
+        update,
+        publishedAt: publishedAt.toISOString(),
+      });
     });
   }
 }

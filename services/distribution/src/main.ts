@@ -2,4 +2,9 @@ import { runService } from '@sup/service-kit';
 import { AppModule } from './app.module';
 import { loadConfig } from './config';
 
-void runService({ name: 'distribution', loadConfig, module: (ctx) => AppModule.register(ctx), consumes: true });
+void runService({
+  name: 'distribution',
+  loadConfig,
+  module: (ctx) => AppModule.register(ctx),
+  consumes: true,
+});

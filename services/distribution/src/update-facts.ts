@@ -13,7 +13,10 @@ const describe = (u: UpdateDescriptor): Facts => ({
 });
 
 /** What one event tells about its update, with no undefined fields (they would erase known facts). */
-export function factsOf(subject: UpdateSubject, event: CloudEvent<UpdateSubject>): { updateId: string; facts: Facts } {
+export function factsOf(
+  subject: UpdateSubject,
+  event: CloudEvent<UpdateSubject>,
+): { updateId: string; facts: Facts } {
   if (subject === SUBJECTS.rejected) {
     const data = (event as CloudEvent<typeof SUBJECTS.rejected>).data;
     const known = data.update

@@ -68,7 +68,15 @@ export class UpdateViewService {
     await this.events
       .updateOne(
         { _id: event.id },
-        { $setOnInsert: { updateId, type: event.type, state, time: event.time, source: event.source } },
+        {
+          $setOnInsert: {
+            updateId,
+            type: event.type,
+            state,
+            time: event.time,
+            source: event.source,
+          },
+        },
         { upsert: true },
       )
       .exec()
@@ -81,7 +89,9 @@ export class UpdateViewService {
       )
       .exec()
       .catch(ignoreDuplicate);
-    await this.views.updateOne({ _id: updateId, rank: { $lt: rank } }, { $set: { state, rank } }).exec();
+    await this.views
+      .updateOne({ _id: updateId, rank: { $lt: rank } }, { $set: { state, rank } })
+      .exec();
   }
 
   async list(query: ListUpdatesQuery): Promise<{ items: UpdateItem[]; total: number }> {
@@ -90,7 +100,13 @@ export class UpdateViewService {
     if (query.component) filter.component = query.component;
     if (query.state) filter.state = query.state;
     const [docs, total] = await Promise.all([
-      this.views.find(filter).sort({ createdAt: -1, _id: 1 }).skip(query.offset).limit(query.limit).lean().exec(),
+      this.views
+        .find(filter)
+        .sort({ createdAt: -1, _id: 1 })
+        .skip(query.offset)
+        .limit(query.limit)
+        .lean()
+        .exec(),
       this.views.countDocuments(filter).exec(),
     ]);
     return { items: docs.map(toItem), total };
@@ -99,7 +115,11 @@ export class UpdateViewService {
   async get(id: string): Promise<UpdateDetail> {
     const doc = await this.views.findById(id).lean().exec();
     if (!doc) throw new NotFoundException(`no update with id ${id}`);
-    const history = await this.events.find({ updateId: id }).sort({ time: 1, _id: 1 }).lean().exec();
+    const history = await this.events
+      .find({ updateId: id })
+      .sort({ time: 1, _id: 1 })
+      .lean()
+      .exec();
     return {
       ...toItem(doc),
       history: history.map((h) => ({

@@ -49,7 +49,14 @@ export class AppModule {
         }),
       ],
       controllers: [FeedsController, ImportsController, SyncRequestHandler],
-      providers: [ImportLedger, EntryImporter, FeedStateStore, FeedSyncService, ManualImportService, SyncScheduler],
+      providers: [
+        ImportLedger,
+        EntryImporter,
+        FeedStateStore,
+        FeedSyncService,
+        ManualImportService,
+        SyncScheduler,
+      ],
     };
   }
 }

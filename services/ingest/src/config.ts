@@ -17,9 +17,15 @@ const EnvSchema = BaseEnvSchema.extend({
     .string()
     .regex(/^(file|https?):\/\/\S+$/, 'must be a file://, http:// or https:// URL of the feed base')
     .optional(),
-  TRUST_ANCHORS: z.string({ required_error: 'is required: path to a PEM bundle of trusted root certificates' }).min(1),
+  TRUST_ANCHORS: z
+    .string({ required_error: 'is required: path to a PEM bundle of trusted root certificates' })
+    .min(1),
   TRUST_INTERMEDIATES: z.string().optional(),
-  FEED_MAX_ARTIFACT_BYTES: z.coerce.number().int().positive().default(4 * GiB),
+  FEED_MAX_ARTIFACT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * GiB),
   FEED_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   FEED_SYNC_INTERVAL_S: z.coerce.number().int().min(0).default(0),
   FEED_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),

@@ -17,7 +17,10 @@ import { ImportLedger } from './import-ledger.service';
 import type { ImportRecord } from './schemas';
 
 export type EntryResult = 'imported' | 'unchanged' | 'rejected';
-type FeedOrigin = Extract<EventData<typeof SUBJECTS.imported>['update']['source'], { type: 'feed' }>;
+type FeedOrigin = Extract<
+  EventData<typeof SUBJECTS.imported>['update']['source'],
+  { type: 'feed' }
+>;
 
 const SIGNATURE_MAX_BYTES = 1024 * 1024;
 /** Feed errors that are the entry's own fault; anything else (network) is worth retrying the sync. */
@@ -27,7 +30,12 @@ const ENTRY_FAULTS: Record<string, string> = {
   'too-large': 'too-large',
 };
 
-export function descriptorOf(id: string, entry: FeedEntry, source: UpdateDescriptor['source'], keys: { artifact: string; signature: string }): UpdateDescriptor {
+export function descriptorOf(
+  id: string,
+  entry: FeedEntry,
+  source: UpdateDescriptor['source'],
+  keys: { artifact: string; signature: string },
+): UpdateDescriptor {
   return {
     updateId: id,
     kind: entry.kind,
@@ -35,7 +43,9 @@ export function descriptorOf(id: string, entry: FeedEntry, source: UpdateDescrip
     ...(entry.kind === 'software' ? { platform: entry.platform } : {}),
     version: entry.version,
     ...(entry.releasedAt ? { releasedAt: entry.releasedAt } : {}),
-    ...(entry.kind === 'software' && entry.minManagerVersion ? { minManagerVersion: entry.minManagerVersion } : {}),
+    ...(entry.kind === 'software' && entry.minManagerVersion
+      ? { minManagerVersion: entry.minManagerVersion }
+      : {}),
     ...(entry.notesUrl ? { notesUrl: entry.notesUrl } : {}),
     source,
     artifact: { ...entry.artifact, storeKey: keys.artifact },
@@ -60,7 +70,11 @@ export class EntryImporter {
     private readonly ledger: ImportLedger,
   ) {}
 
-  async importEntry(raw: Record<string, unknown>, feed: FeedSource, origin: FeedOrigin): Promise<EntryResult> {
+  async importEntry(
+    raw: Record<string, unknown>,
+    feed: FeedSource,
+    origin: FeedOrigin,
+  ): Promise<EntryResult> {
     const parsed = FeedEntrySchema.safeParse(raw);
     if (!parsed.success) {
       const { code, reason } = classifyInvalidEntry(raw, parsed.error);
@@ -75,7 +89,12 @@ export class EntryImporter {
     try {
       keys = await this.fetchIntoStore(entry, feed);
     } catch (error) {
-      const code = error instanceof FeedError ? ENTRY_FAULTS[error.code] : error instanceof ArtifactTooLargeError ? 'too-large' : undefined;
+      const code =
+        error instanceof FeedError
+          ? ENTRY_FAULTS[error.code]
+          : error instanceof ArtifactTooLargeError
+            ? 'too-large'
+            : undefined;
       if (!code) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       return this.refuse(entryRejection(raw, code, reason, origin), origin.syncId);
@@ -89,21 +108,39 @@ export class EntryImporter {
     return classify(record, origin.syncId);
   }
 
-  private async fetchIntoStore(entry: FeedEntry, feed: FeedSource): Promise<{ artifact: string; signature: string }> {
+  private async fetchIntoStore(
+    entry: FeedEntry,
+    feed: FeedSource,
+  ): Promise<{ artifact: string; signature: string }> {
     // The published size is the cap: a feed that sends more than it declared is refused mid-stream.
     const maxBytes = Math.min(entry.artifact.size, this.config.maxArtifactBytes);
     if (entry.artifact.size > this.config.maxArtifactBytes) {
-      throw new FeedError('too-large', `artifact ${entry.artifact.path} declares ${entry.artifact.size} bytes, over the limit of ${this.config.maxArtifactBytes} (FEED_MAX_ARTIFACT_BYTES)`, feed.resolve(entry.artifact.path));
+      throw new FeedError(
+        'too-large',
+        `artifact ${entry.artifact.path} declares ${entry.artifact.size} bytes, over the limit of ${this.config.maxArtifactBytes} (FEED_MAX_ARTIFACT_BYTES)`,
+        feed.resolve(entry.artifact.path),
+      );
     }
     const signature = await feed.readSmall(entry.signature.path, SIGNATURE_MAX_BYTES);
-    const artifact = await this.store.put(await feed.open(entry.artifact.path, { maxBytes }), { maxBytes });
+    const artifact = await this.store.put(await feed.open(entry.artifact.path, { maxBytes }), {
+      maxBytes,
+    });
     const sig = await this.store.put(Readable.from([signature]), { maxBytes: SIGNATURE_MAX_BYTES });
     return { artifact: artifact.key, signature: sig.key };
   }
 
-  private async refuse(event: EventData<typeof SUBJECTS.rejected>, syncId: string): Promise<EntryResult> {
+  private async refuse(
+    event: EventData<typeof SUBJECTS.rejected>,
+    syncId: string,
+  ): Promise<EntryResult> {
     const existing = await this.ledger.find(event.updateId);
-    const record = existing ?? (await this.ledger.record(event.updateId, { state: 'rejected', event }, { storeKeys: [], syncId }));
+    const record =
+      existing ??
+      (await this.ledger.record(
+        event.updateId,
+        { state: 'rejected', event },
+        { storeKeys: [], syncId },
+      ));
     return classify(record, syncId);
   }
 }

@@ -4,23 +4,40 @@ import type { ZodError } from 'zod';
 type Rejected = EventData<typeof SUBJECTS.rejected>;
 type Source = Rejected['source'];
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length <= 256 ? v : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length <= 256 ? v : undefined;
 const pathOf = (raw: Record<string, unknown>): string | undefined =>
-  typeof raw.artifact === 'object' && raw.artifact !== null ? str((raw.artifact as Record<string, unknown>).path) : undefined;
+  typeof raw.artifact === 'object' && raw.artifact !== null
+    ? str((raw.artifact as Record<string, unknown>).path)
+    : undefined;
 const shaOf = (raw: Record<string, unknown>): unknown =>
-  typeof raw.artifact === 'object' && raw.artifact !== null ? (raw.artifact as Record<string, unknown>).sha256 : undefined;
+  typeof raw.artifact === 'object' && raw.artifact !== null
+    ? (raw.artifact as Record<string, unknown>).sha256
+    : undefined;
 
 /** Why a feed entry (or manifest) is refused before anything is fetched, in an operator's words. */
-export function classifyInvalidEntry(raw: Record<string, unknown>, error: ZodError): { code: string; reason: string } {
-  if ((LOCAL_ONLY_COMPONENTS as readonly string[]).includes(String(raw.component)) || raw.kind === 'application-control') {
+export function classifyInvalidEntry(
+  raw: Record<string, unknown>,
+  error: ZodError,
+): { code: string; reason: string } {
+  if (
+    (LOCAL_ONLY_COMPONENTS as readonly string[]).includes(String(raw.component)) ||
+    raw.kind === 'application-control'
+  ) {
     return {
       code: 'local-only-component',
-      reason: 'application-control rules are made locally from each computer\'s software and are never imported from a vendor',
+      reason:
+        "application-control rules are made locally from each computer's software and are never imported from a vendor",
     };
   }
   const issues = error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`);
-  const escapes = error.issues.some((i) => i.path.at(-1) === 'path' && i.message.includes('relative path'));
-  return { code: escapes ? 'path-escape' : 'invalid-entry', reason: `invalid feed entry: ${issues.join('; ')}` };
+  const escapes = error.issues.some(
+    (i) => i.path.at(-1) === 'path' && i.message.includes('relative path'),
+  );
+  return {
+    code: escapes ? 'path-escape' : 'invalid-entry',
+    reason: `invalid feed entry: ${issues.join('; ')}`,
+  };
 }
 
 /** A rejection for an entry that never became a descriptor: it is identified by its raw labels. */
@@ -40,7 +57,13 @@ export function entryRejection(
   );
   const file = pathOf(raw);
   return {
-    updateId: updateIdFor({ kind: raw.kind, component: raw.component, platform: raw.platform, version: raw.version, sha256: shaOf(raw) }),
+    updateId: updateIdFor({
+      kind: raw.kind,
+      component: raw.component,
+      platform: raw.platform,
+      version: raw.version,
+      sha256: shaOf(raw),
+    }),
     stage: 'feed',
     code,
     reason,

@@ -41,7 +41,10 @@ export class FeedSyncService {
   ) {}
 
   feedSource(url: string): FeedSource {
-    return FeedSource.parse(url, { hardMaxBytes: this.config.maxArtifactBytes, timeoutMs: this.config.feedTimeoutMs });
+    return FeedSource.parse(url, {
+      hardMaxBytes: this.config.maxArtifactBytes,
+      timeoutMs: this.config.feedTimeoutMs,
+    });
   }
 
   /** Records the request and queues it on JetStream; the work happens in `run`, on whichever replica takes it. */
@@ -50,7 +53,16 @@ export class FeedSyncService {
     await this.syncs
       .updateOne(
         { _id: syncId },
-        { $setOnInsert: { url, state: 'running', imported: 0, unchanged: 0, rejected: 0, requestedAt: new Date() } },
+        {
+          $setOnInsert: {
+            url,
+            state: 'running',
+            imported: 0,
+            unchanged: 0,
+            rejected: 0,
+            requestedAt: new Date(),
+          },
+        },
         { upsert: true },
       )
       .exec();
@@ -78,7 +90,14 @@ export class FeedSyncService {
       .updateOne(
         { _id: syncId },
         {
-          $set: { url, state: 'running', imported: 0, unchanged: 0, rejected: 0, startedAt: new Date() },
+          $set: {
+            url,
+            state: 'running',
+            imported: 0,
+            unchanged: 0,
+            rejected: 0,
+            startedAt: new Date(),
+          },
           $setOnInsert: { requestedAt: new Date() },
         },
         { upsert: true },
@@ -87,8 +106,19 @@ export class FeedSyncService {
     try {
       const feed = this.feedSource(url);
       const { index, digest } = await this.readTrustedIndex(feed);
-      await this.syncs.updateOne({ _id: syncId }, { $set: { feed: index.feed, sequence: index.sequence, total: index.updates.length } }).exec();
-      const origin = { type: 'feed' as const, feed: index.feed, sequence: index.sequence, url: feed.baseUrl, syncId };
+      await this.syncs
+        .updateOne(
+          { _id: syncId },
+          { $set: { feed: index.feed, sequence: index.sequence, total: index.updates.length } },
+        )
+        .exec();
+      const origin = {
+        type: 'feed' as const,
+        feed: index.feed,
+        sequence: index.sequence,
+        url: feed.baseUrl,
+        syncId,
+      };
       const counts: Record<EntryResult, number> = { imported: 0, unchanged: 0, rejected: 0 };
       await forEachLimited(index.updates, this.config.importConcurrency, async (raw) => {
         counts[await this.importer.importEntry(raw, feed, origin)]++;
@@ -96,15 +126,25 @@ export class FeedSyncService {
       });
       await this.feedStates.accept(index.feed, index.sequence, digest);
       await this.finish(syncId, 'completed');
-      this.logger.info({ syncId, correlationId: syncId, feed: index.feed, sequence: index.sequence }, 'feed sync completed');
+      this.logger.info(
+        { syncId, correlationId: syncId, feed: index.feed, sequence: index.sequence },
+        'feed sync completed',
+      );
     } catch (error) {
       if (error instanceof SyncStop) {
-        this.logger.warn({ syncId, correlationId: syncId, url }, `feed sync ${error.state}: ${error.message}`);
+        this.logger.warn(
+          { syncId, correlationId: syncId, url },
+          `feed sync ${error.state}: ${error.message}`,
+        );
         await this.finish(syncId, error.state, error.message);
         return;
       }
       if (!finalAttempt) throw error;
-      await this.finish(syncId, 'failed', `gave up after repeated errors: ${error instanceof Error ? error.message : String(error)}`);
+      await this.finish(
+        syncId,
+        'failed',
+        `gave up after repeated errors: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -121,18 +161,29 @@ export class FeedSyncService {
     try {
       await verifyDetachedCms({
         signature: read.signatureBytes,
-        content: () => (async function* () { yield read.indexBytes; })(),
+        content: () =>
+          (async function* () {
+            yield read.indexBytes;
+          })(),
         trustAnchors: this.config.trustAnchors,
         extraCertificates: this.config.intermediates,
       });
     } catch (error) {
       if (error instanceof CmsVerificationError) {
-        throw new SyncStop('refused', `index.json signature does not verify (${error.code}): ${error.message}`);
+        throw new SyncStop(
+          'refused',
+          `index.json signature does not verify (${error.code}): ${error.message}`,
+        );
       }
       throw error;
     }
     const digest = createHash('sha256').update(read.indexBytes).digest('hex');
-    const problem = feedFreshness(read.index, digest, await this.feedStates.get(read.index.feed), new Date());
+    const problem = feedFreshness(
+      read.index,
+      digest,
+      await this.feedStates.get(read.index.feed),
+      new Date(),
+    );
     if (problem) throw new SyncStop('refused', problem);
     return { index: read.index, digest };
   }
@@ -145,11 +196,17 @@ export class FeedSyncService {
   }
 
   private finish(syncId: string, state: SyncRecord['state'], reason?: string): Promise<void> {
-    return this.write(syncId, () => ({ $set: { state, finishedAt: new Date(), ...(reason ? { reason } : {}) } }));
+    return this.write(syncId, () => ({
+      $set: { state, finishedAt: new Date(), ...(reason ? { reason } : {}) },
+    }));
   }
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await fn(items[next++] as T);

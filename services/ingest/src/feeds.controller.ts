@@ -1,4 +1,14 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
 import { SyncRequestSchema, type SyncStatus } from '@sup/contracts';
 import { FeedError } from '@sup/feed';
 import { parseRequest, SERVICE_CONFIG } from '@sup/service-kit';
@@ -17,11 +27,13 @@ export class FeedsController {
   async sync(@Body() body: unknown): Promise<{ id: string }> {
     const request = parseRequest(SyncRequestSchema, body ?? {}, 'body');
     const url = request.url ?? this.config.feedUrl;
-    if (!url) throw new BadRequestException('no feed URL: pass {"url": "<feed base>"} or set FEED_URL');
+    if (!url)
+      throw new BadRequestException('no feed URL: pass {"url": "<feed base>"} or set FEED_URL');
     try {
       return { id: await this.syncs.request(url) };
     } catch (error) {
-      if (error instanceof FeedError && error.code === 'bad-url') throw new BadRequestException(error.message);
+      if (error instanceof FeedError && error.code === 'bad-url')
+        throw new BadRequestException(error.message);
       throw error;
     }
   }

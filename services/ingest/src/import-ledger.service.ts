@@ -64,15 +64,23 @@ export class ImportLedger {
 
   private async announce(record: ImportRecord): Promise<void> {
     if (record.state === 'imported') {
-      await this.publisher.publish(SUBJECTS.imported, record.event as EventData<typeof SUBJECTS.imported>, {
-        id: eventId(SUBJECTS.imported, record._id),
-        subject: record._id,
-      });
+      await this.publisher.publish(
+        SUBJECTS.imported,
+        record.event as EventData<typeof SUBJECTS.imported>,
+        {
+          id: eventId(SUBJECTS.imported, record._id),
+          subject: record._id,
+        },
+      );
     } else {
-      await this.publisher.publish(SUBJECTS.rejected, record.event as EventData<typeof SUBJECTS.rejected>, {
-        id: eventId(SUBJECTS.rejected, record._id),
-        subject: record._id,
-      });
+      await this.publisher.publish(
+        SUBJECTS.rejected,
+        record.event as EventData<typeof SUBJECTS.rejected>,
+        {
+          id: eventId(SUBJECTS.rejected, record._id),
+          subject: record._id,
+        },
+      );
     }
     await this.imports.updateOne({ _id: record._id }, { $set: { announced: true } }).exec();
   }

@@ -21,7 +21,12 @@ export class ImportsController {
   constructor(@Inject(ManualImportService) private readonly imports: ManualImportService) {}
 
   @Post()
-  @UseInterceptors(FileFieldsInterceptor([{ name: 'artifact', maxCount: 1 }, { name: 'signature', maxCount: 1 }]))
+  @UseInterceptors(
+    FileFieldsInterceptor([
+      { name: 'artifact', maxCount: 1 },
+      { name: 'signature', maxCount: 1 },
+    ]),
+  )
   async create(
     @UploadedFiles() files: Files | undefined,
     @Body() body: Record<string, unknown> | undefined,
@@ -32,13 +37,21 @@ export class ImportsController {
     try {
       const manifest = body?.manifest;
       if (!artifact || !signature || typeof manifest !== 'string') {
-        throw new BadRequestException('multipart body needs the parts "artifact" (file), "signature" (file) and "manifest" (JSON)');
+        throw new BadRequestException(
+          'multipart body needs the parts "artifact" (file), "signature" (file) and "manifest" (JSON)',
+        );
       }
-      const result = await this.imports.import({ manifest, artifactPath: artifact.path, signaturePath: signature.path });
+      const result = await this.imports.import({
+        manifest,
+        artifactPath: artifact.path,
+        signaturePath: signature.path,
+      });
       res.status(result.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
       return { id: result.id, updateId: result.updateId, state: result.state };
     } finally {
-      await Promise.all([artifact, signature].map((f) => (f ? rm(f.path, { force: true }) : undefined)));
+      await Promise.all(
+        [artifact, signature].map((f) => (f ? rm(f.path, { force: true }) : undefined)),
+      );
     }
   }
 }

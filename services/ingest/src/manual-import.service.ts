@@ -21,7 +21,9 @@ export class ManualImportService {
     private readonly ledger: ImportLedger,
   ) {}
 
-  async import(upload: UploadedImport): Promise<{ id: string; updateId: string; state: string; created: boolean }> {
+  async import(
+    upload: UploadedImport,
+  ): Promise<{ id: string; updateId: string; state: string; created: boolean }> {
     let raw: unknown;
     try {
       raw = JSON.parse(upload.manifest);
@@ -29,7 +31,9 @@ export class ManualImportService {
       throw new BadRequestException(`manifest is not valid JSON: ${(error as Error).message}`);
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new BadRequestException('manifest must be a JSON object with the fields of one feed entry');
+      throw new BadRequestException(
+        'manifest must be a JSON object with the fields of one feed entry',
+      );
     }
     const parsed = FeedEntrySchema.safeParse(raw);
     if (!parsed.success) {
@@ -39,25 +43,42 @@ export class ManualImportService {
     const entry = parsed.data;
     const updateId = idOf(entry);
     const existing = await this.ledger.find(updateId);
-    if (existing) return { id: existing.importId ?? updateId, updateId, state: existing.state, created: false };
+    if (existing)
+      return { id: existing.importId ?? updateId, updateId, state: existing.state, created: false };
 
     const importId = newImportId();
     let artifact;
     try {
-      artifact = await this.store.put(createReadStream(upload.artifactPath), { maxBytes: entry.artifact.size });
+      artifact = await this.store.put(createReadStream(upload.artifactPath), {
+        maxBytes: entry.artifact.size,
+      });
     } catch (error) {
       if (error instanceof ArtifactTooLargeError) {
-        throw new BadRequestException(`artifact is larger than the ${entry.artifact.size} bytes the manifest declares`);
+        throw new BadRequestException(
+          `artifact is larger than the ${entry.artifact.size} bytes the manifest declares`,
+        );
       }
       throw error;
     }
-    const signature = await this.store.put(createReadStream(upload.signaturePath), { maxBytes: 1024 * 1024 });
-    const update = descriptorOf(updateId, entry, { type: 'manual', importId }, { artifact: artifact.key, signature: signature.key });
+    const signature = await this.store.put(createReadStream(upload.signaturePath), {
+      maxBytes: 1024 * 1024,
+    });
+    const update = descriptorOf(
+      updateId,
+      entry,
+      { type: 'manual', importId },
+      { artifact: artifact.key, signature: signature.key },
+    );
     const record = await this.ledger.record(
       updateId,
       { state: 'imported', event: { update, importedAt: new Date().toISOString() } },
       { storeKeys: [artifact.key, signature.key], importId },
     );
-    return { id: record.importId ?? importId, updateId, state: record.state, created: record.importId === importId };
+    return {
+      id: record.importId ?? importId,
+      updateId,
+      state: record.state,
+      created: record.importId === importId,
+    };
   }
 }

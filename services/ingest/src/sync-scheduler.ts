@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -25,7 +30,11 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
     const tick = () => {
       const slot = Math.floor(Date.now() / 1000 / syncIntervalS);
       const syncId = `sync_${createHash('sha256').update(`${feedUrl}\u0000${slot}`).digest('hex').slice(0, 24)}`;
-      this.syncs.request(feedUrl, syncId).catch((err: unknown) => this.logger.error({ err }, 'scheduled feed sync could not be queued'));
+      this.syncs
+        .request(feedUrl, syncId)
+        .catch((err: unknown) =>
+          this.logger.error({ err }, 'scheduled feed sync could not be queued'),
+        );
     };
     tick();
     this.timer = setInterval(tick, syncIntervalS * 1000);

@@ -12,14 +12,23 @@ import {
 import { z } from 'zod';
 
 const EnvSchema = BaseEnvSchema.extend({
-  TRUST_ANCHORS: z.string({ required_error: 'is required: path to a PEM bundle of trusted root certificates' }).min(1),
+  TRUST_ANCHORS: z
+    .string({ required_error: 'is required: path to a PEM bundle of trusted root certificates' })
+    .min(1),
   TRUST_INTERMEDIATES: z.string().optional(),
   CRYPTO_ALLOWED_DIGESTS: z
     .string()
-    .regex(/^(sha256|sha384|sha512)(,(sha256|sha384|sha512))*$/, 'must list digests from sha256,sha384,sha512')
+    .regex(
+      /^(sha256|sha384|sha512)(,(sha256|sha384|sha512))*$/,
+      'must list digests from sha256,sha384,sha512',
+    )
     .optional(),
   CRYPTO_MIN_RSA_BITS: z.coerce.number().int().min(1024).max(16384).optional(),
-  SIGNATURE_MAX_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  SIGNATURE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
 });
 
 export interface SignatureValidatorConfig extends BaseConfig, TrustConfig {
@@ -36,13 +45,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): SignatureValidatorConfig {
       policy: {
         ...DEFAULT_CRYPTO_POLICY,
         ...(parsed.CRYPTO_ALLOWED_DIGESTS
-          ? { allowedDigests: parsed.CRYPTO_ALLOWED_DIGESTS.split(',') as CryptoPolicy['allowedDigests'] }
+          ? {
+              allowedDigests: parsed.CRYPTO_ALLOWED_DIGESTS.split(
+                ',',
+              ) as CryptoPolicy['allowedDigests'],
+            }
           : {}),
         ...(parsed.CRYPTO_MIN_RSA_BITS ? { minRsaBits: parsed.CRYPTO_MIN_RSA_BITS } : {}),
       },
       signatureMaxBytes: parsed.SIGNATURE_MAX_BYTES,
     };
   } catch (error) {
-    throw new ConfigError('signature-validator', [error instanceof Error ? error.message : String(error)]);
+    throw new ConfigError('signature-validator', [
+      error instanceof Error ? error.message : String(error),
+    ]);
   }
 }

@@ -1,5 +1,8 @@
 /** Reads a small stream fully; null when it holds more than `maxBytes` (nothing past that is buffered). */
-export async function readAll(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer | null> {
+export async function readAll(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number,
+): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {

@@ -9,7 +9,9 @@ export class SignatureHandler {
   constructor(private readonly signatures: SignatureService) {}
 
   @OnEvent(SUBJECTS.checksumVerified)
-  async onChecksumVerified(@Payload() event: CloudEvent<typeof SUBJECTS.checksumVerified>): Promise<void> {
+  async onChecksumVerified(
+    @Payload() event: CloudEvent<typeof SUBJECTS.checksumVerified>,
+  ): Promise<void> {
     await this.signatures.validate(event.data.update);
   }
 }

@@ -32,14 +32,27 @@ export class SignatureService {
     const store = this.store;
     let signature: Buffer | null;
     try {
-      signature = await readAll(await store.open(update.signature.storeKey), this.config.signatureMaxBytes);
+      signature = await readAll(
+        await store.open(update.signature.storeKey),
+        this.config.signatureMaxBytes,
+      );
     } catch (error) {
       if (!(error instanceof ArtifactNotFoundError)) throw error;
-      return this.refuse(update, 'signature', 'signature-missing', 'the stored signature file is missing');
+      return this.refuse(
+        update,
+        'signature',
+        'signature-missing',
+        'the stored signature file is missing',
+      );
     }
     if (!signature) {
       const max = this.config.signatureMaxBytes;
-      return this.refuse(update, 'signature', 'signature-too-large', `the signature file exceeds ${max} bytes`);
+      return this.refuse(
+        update,
+        'signature',
+        'signature-too-large',
+        `the signature file exceeds ${max} bytes`,
+      );
     }
     try {
       const result = await verifyDetachedCms({
@@ -64,9 +77,19 @@ export class SignatureService {
   }
 
   /** The reference product's warning: the file is named, and it is never used. */
-  private refuse(update: UpdateDescriptor, stage: 'signature' | 'policy', code: string, reason: string): StageOutcome {
+  private refuse(
+    update: UpdateDescriptor,
+    stage: 'signature' | 'policy',
+    code: string,
+    reason: string,
+  ): StageOutcome {
     this.logger.warn(
-      { updateId: update.updateId, correlationId: update.updateId, file: update.artifact.path, code },
+      {
+        updateId: update.updateId,
+        correlationId: update.updateId,
+        file: update.artifact.path,
+        code,
+      },
       `Verifying the signature failed. "${update.artifact.path}" has not been digitally signed by a trusted vendor and cannot be imported: ${reason}`,
     );
     return rejectionOf(update, stage, code, reason);
