@@ -6,8 +6,9 @@ import {
   type StaticServer,
   type TestPki,
 } from '@sup/testing';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@sup/testing';
@@ -176,6 +177,25 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
       .sort();
     expect(alerts.map((a) => a.updateId).sort()).toEqual(rejected);
     expect(alerts.every((a) => a.state === 'raised')).toBe(true);
+  });
+
+  it('deletes the stored bytes of rejected updates and keeps the published ones', async () => {
+    const stored = async (relPath: string) => {
+      const key = createHash('sha256')
+        .update(await readFile(join(feedDir, relPath)))
+        .digest('hex');
+      return join(pipeline.workDir, 'data/artifacts/sha256', key.slice(0, 2), key);
+    };
+    const forged = await stored('log-inspection-rules/log-inspection-rules-26-060.bin');
+    const corrupt = await stored(
+      'intrusion-prevention-rules/intrusion-prevention-rules-26-059.bin',
+    );
+    const good = await stored('agent/linux-x86_64/agent-20.0.1-12345.zip');
+    await eventually(
+      () => Promise.resolve(!existsSync(forged) && !existsSync(corrupt) ? true : undefined),
+      'rejected artifacts to be deleted',
+    );
+    expect(existsSync(good)).toBe(true);
   });
 
   it('keeps the event history of an update', async () => {

@@ -26,8 +26,8 @@ export class JetStreamEventContext extends BaseRpcContext<[JsMsg, string]> {
   }
 
   /**
-   * Resets the ack timer. The server already does this periodically while the handler runs; call
-   * it only to signal progress from long synchronous stretches between awaits.
+   * Resets the ack timer. The transport already does this every third of the ack wait while the
+   * handler runs; call it to signal progress between long synchronous stretches that starve timers.
    */
   working(): void {
     this.args[0].working();

@@ -523,7 +523,8 @@ describe('JetStreamServer in a Nest microservice', () => {
       ackWaitMs: 2_000,
       maxAckPending: 50,
     });
-    const { config } = await consumerInfo(service);
+    const created = await consumerInfo(service);
+    const { config } = created;
     const ms = (n: number): number => n * 1_000_000;
     expect(config).toMatchObject({
       durable_name: `${service}-main-feeds_v1_sync-requested`,
@@ -540,6 +541,6 @@ describe('JetStreamServer in a Nest microservice', () => {
     await startApp(service, () => undefined, { maxDeliver: 2, backoffMs: [100], ackWaitMs: 2_000 });
     const updated = await consumerInfo(service);
     expect(updated.config).toMatchObject({ max_deliver: 3, backoff: [ms(2_100), ms(2_100)] });
-    expect(updated.created).toBe((await consumerInfo(service)).created);
+    expect(updated.created).toBe(created.created);
   });
 });

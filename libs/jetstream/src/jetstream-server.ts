@@ -1,53 +1,24 @@
 import { performance } from 'node:perf_hooks';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import {
-  ContractViolation,
-  isSubject,
-  parseEvent,
-  type CloudEvent,
-  type Subject,
-} from '@sup/contracts';
+import { ContractViolation, parseEvent, type CloudEvent } from '@sup/contracts';
 import { lastValueFrom } from 'rxjs';
 import type { JetStreamConnection } from './connection';
-import { backoffFor, consumerConfig, durableName, ensureConsumer } from './consumer-config';
+import { backoffFor, consumerConfig, ensureConsumer } from './consumer-config';
 import { ConsumerRunner } from './consumer-runner';
 import { publishDeadLetter } from './dead-letter';
 import { errorMessage, PermanentError, toError } from './errors';
 import { JetStreamEventContext } from './event-context';
 import { defaultLogger, type JetStreamLogger } from './logger';
-import { DEFAULT_CONSUMER, handlerFailures } from './on-event';
-import { streamForSubject } from './streams';
+import { bindHandlers, type HandlerBinding } from './handler-bindings';
+import { handlerFailures } from './on-event';
+import {
+  resolveSettings,
+  type JetStreamServerOptions,
+  type ServerSettings,
+} from './server-options';
 
-export interface JetStreamServerOptions {
-  /** Handler attempts before the message is dead-lettered. Default 5. */
-  maxDeliver?: number;
-  /** Delay before retry n after failure n (last entry repeats). Default [1000, 5000, 15000, 30000]. */
-  backoffMs?: number[];
-  /** Ack wait; a running handler renews it every third of it. Default 30000. */
-  ackWaitMs?: number;
-  /** Handlers running at once per consumer in this replica. Default 4. */
-  concurrency?: number;
-  /** Unsettled messages per durable across all replicas (incl. those backing off). Default 1000. */
-  maxAckPending?: number;
-  /** How long close() waits for running handlers before handing their messages back. Default 25000. */
-  drainTimeoutMs?: number;
-  /** Pull request lifetime. Default 30000 (minimum 1000). */
-  pullExpiresMs?: number;
-  logger?: JetStreamLogger;
-}
-
-type Settings = Required<Omit<JetStreamServerOptions, 'logger'>>;
-
-const DEFAULTS: Settings = {
-  maxDeliver: 5,
-  backoffMs: [1_000, 5_000, 15_000, 30_000],
-  ackWaitMs: 30_000,
-  concurrency: 4,
-  maxAckPending: 1_000,
-  drainTimeoutMs: 25_000,
-  pullExpiresMs: 30_000,
-};
+export type { JetStreamServerOptions };
 
 export const JETSTREAM_TRANSPORT = Symbol('JETSTREAM_TRANSPORT');
 
@@ -57,53 +28,14 @@ type Decision =
   | { outcome: 'nak'; error: Error; delayMs: number }
   | { outcome: 'dead-letter'; error: Error };
 
-interface Binding {
-  subject: Subject;
-  consumer: string;
-  durable: string;
-  stream: string;
-  handler: MessageHandler;
-}
-
 interface Delivery {
   msg: JsMsg;
-  binding: Binding;
+  binding: HandlerBinding;
   startedAt: number;
   /** Set by whoever settles the message first: the handler path or the shutdown release. */
   settled: boolean;
   eventId?: string;
   correlationId?: string;
-}
-
-function validate(s: Settings): Settings {
-  const positiveInt = (name: keyof Settings, min = 1): void => {
-    const v = s[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw new Error(`JetStreamServer: ${name} must be an integer >= ${min}, got ${String(v)}`);
-    }
-  };
-  positiveInt('maxDeliver');
-  positiveInt('concurrency');
-  positiveInt('maxAckPending', s.concurrency);
-  positiveInt('ackWaitMs', 100);
-  positiveInt('drainTimeoutMs', 0);
-  positiveInt('pullExpiresMs', 1_000);
-  if (s.backoffMs.length === 0 || s.backoffMs.some((ms) => !Number.isFinite(ms) || ms < 0)) {
-    throw new Error(
-      `JetStreamServer: backoffMs must be non-negative numbers, got [${s.backoffMs.join(', ')}]`,
-    );
-  }
-  return s;
-}
-
-/** Nest normalises `{subject, consumer}` to a JSON-like key; a plain `@EventPattern(subject)` is its subject. */
-function parseRoute(key: string): { subject: string; consumer: string } {
-  if (!key.startsWith('{')) return { subject: key, consumer: DEFAULT_CONSUMER };
-  const parsed = JSON.parse(key) as { subject?: unknown; consumer?: unknown };
-  return {
-    subject: typeof parsed.subject === 'string' ? parsed.subject : '',
-    consumer: typeof parsed.consumer === 'string' ? parsed.consumer : DEFAULT_CONSUMER,
-  };
 }
 
 function idOf(json: unknown): string | undefined {
@@ -119,7 +51,7 @@ function idOf(json: unknown): string | undefined {
  */
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   override readonly transportId = JETSTREAM_TRANSPORT;
-  private readonly settings: Settings;
+  private readonly settings: ServerSettings;
   private readonly log: JetStreamLogger;
   private readonly runners: ConsumerRunner[] = [];
   private readonly deliveries = new Set<Delivery>();
@@ -131,8 +63,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   ) {
     super();
     const { logger, ...rest } = options;
-    const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-    this.settings = validate({ ...DEFAULTS, ...defined });
+    this.settings = resolveSettings(rest);
     this.log = logger ?? defaultLogger(connection.service);
   }
 
@@ -157,35 +88,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     return this.connection.nc as T;
   }
 
-  private bindings(): Binding[] {
-    const bindings: Binding[] = [];
-    for (const [key, handler] of this.getHandlers()) {
-      if (!handler.isEventHandler) {
-        throw new Error(`JetStreamServer only delivers events; ${key} is a request/reply pattern`);
-      }
-      const { subject, consumer } = parseRoute(key);
-      if (!isSubject(subject))
-        throw new Error(`handler pattern ${key} does not name a contract subject`);
-      const durable = durableName(this.connection.service, consumer, subject);
-      if (bindings.some((b) => b.durable === durable)) {
-        // Two handlers pulling one durable would each see a random half of the messages.
-        throw new Error(
-          `two handler patterns map to the durable consumer ${durable}; give one a consumer name`,
-        );
-      }
-      bindings.push({
-        subject,
-        consumer,
-        durable,
-        stream: streamForSubject(subject).name,
-        handler,
-      });
-    }
-    return bindings;
-  }
-
   private async start(): Promise<void> {
-    const bindings = this.bindings();
+    const bindings = bindHandlers(this.connection.service, this.getHandlers());
     const { jsm, js } = this.connection;
     for (const binding of bindings) {
       const config = consumerConfig(
@@ -243,7 +147,11 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     );
   }
 
-  private async deliver(runner: ConsumerRunner, binding: Binding, msg: JsMsg): Promise<void> {
+  private async deliver(
+    runner: ConsumerRunner,
+    binding: HandlerBinding,
+    msg: JsMsg,
+  ): Promise<void> {
     const delivery: Delivery = { msg, binding, startedAt: performance.now(), settled: false };
     if (runner.isStopping) {
       this.release(delivery, 'received while the server was closing');

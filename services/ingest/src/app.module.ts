@@ -5,6 +5,7 @@ import { ArtifactStoreModule, ServiceCoreModule, type ServiceContext } from '@su
 import { mkdirSync } from 'node:fs';
 import { diskStorage } from 'multer';
 import type { IngestConfig } from './config';
+import { ArtifactJanitor } from './artifact-janitor.service';
 import { EntryImporter } from './entry-importer.service';
 import { FeedStateStore } from './feed-state.store';
 import { FeedSyncService } from './feed-sync.service';
@@ -20,6 +21,7 @@ import {
   SYNC_MODEL,
   SyncSchema,
 } from './schemas';
+import { RejectionHandler } from './rejection.handler';
 import { SyncRequestHandler } from './sync-request.handler';
 import { SyncScheduler } from './sync-scheduler';
 
@@ -48,7 +50,7 @@ export class AppModule {
           limits: { fileSize: maxArtifactBytes, files: 2, fields: 1, fieldSize: 64 * 1024 },
         }),
       ],
-      controllers: [FeedsController, ImportsController, SyncRequestHandler],
+      controllers: [FeedsController, ImportsController, SyncRequestHandler, RejectionHandler],
       providers: [
         ImportLedger,
         EntryImporter,
@@ -56,6 +58,7 @@ export class AppModule {
         FeedSyncService,
         ManualImportService,
         SyncScheduler,
+        ArtifactJanitor,
       ],
     };
   }

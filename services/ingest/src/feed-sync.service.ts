@@ -6,6 +6,7 @@ import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
 import { EventPublisher } from '@sup/jetstream';
 import { KeyedMutex, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { IngestConfig } from './config';
@@ -161,10 +162,7 @@ export class FeedSyncService {
     try {
       await verifyDetachedCms({
         signature: read.signatureBytes,
-        content: () =>
-          (async function* () {
-            yield read.indexBytes;
-          })(),
+        content: () => Readable.from([read.indexBytes]),
         trustAnchors: this.config.trustAnchors,
         extraCertificates: this.config.intermediates,
       });
@@ -209,7 +207,7 @@ async function forEachLimited<T>(
 ): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
+    for (let i = next++; i < items.length; i = next++) await fn(items[i]);
   });
   await Promise.all(workers);
 }

@@ -50,7 +50,7 @@ export class ImportsController {
       return { id: result.id, updateId: result.updateId, state: result.state };
     } finally {
       await Promise.all(
-        [artifact, signature].map((f) => (f ? rm(f.path, { force: true }) : undefined)),
+        [artifact, signature].map((f) => (f ? rm(f.path, { force: true }) : Promise.resolve())),
       );
     }
   }

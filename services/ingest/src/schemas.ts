@@ -48,6 +48,8 @@ export interface ImportRecord {
   syncId?: string;
   importId?: string;
   announced: boolean;
+  /** Set when a later stage rejected the update and its stored bytes were released. */
+  discardedAt?: Date;
   createdAt: Date;
 }
 export const IMPORT_MODEL = 'Import';
@@ -60,10 +62,11 @@ export const ImportSchema = new Schema<ImportRecord>(
     syncId: String,
     importId: String,
     announced: { type: Boolean, required: true },
+    discardedAt: Date,
     createdAt: { type: Date, required: true },
   },
   { collection: 'imports', versionKey: false, minimize: false },
-);
+).index({ storeKeys: 1 });
 
 /** Highest accepted index per feed: what makes rollback (an older signed index replayed) detectable. */
 export interface FeedStateRecord {
