@@ -51,6 +51,7 @@ export async function benchPipeline(workDir: string, count: number): Promise<Pip
       },
       `${count} updates published`,
       900_000,
+      1_000,
     );
     const wallSeconds = (Date.now() - requested) / 1000;
     const list = await pipeline.api<{ items: { id: string }[] }>('GET', `/v1/updates?limit=500`);

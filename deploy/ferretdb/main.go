@@ -19,13 +19,19 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dir := flag.String("sqlite-dir", "./data/ferretdb", "directory for the SQLite databases")
-	level := flag.String("log-level", "warn", "debug, info, warn or error")
+	// warn would log every client disconnect ("no such command: endSessions").
+	level := flag.String("log-level", "error", "debug, info, warn or error")
+	syncMode := flag.String("sqlite-synchronous", "normal", "SQLite synchronous pragma: normal (WAL; survives a process crash, may lose the last commits on power loss) or full")
 	pgURL := flag.String("postgresql-url", "", "use the PostgreSQL backend at this URL instead of SQLite")
 	flag.Parse()
 
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb-local: bad -log-level %q: %v\n", *level, err)
+		os.Exit(2)
+	}
+	if *syncMode != "normal" && *syncMode != "full" {
+		fmt.Fprintf(os.Stderr, "ferretdb-local: -sqlite-synchronous must be normal or full, got %q\n", *syncMode)
 		os.Exit(2)
 	}
 	abs, err := filepath.Abs(*dir)
@@ -42,7 +48,7 @@ func main() {
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(" + *syncMode + ")",
 	}
 	if *pgURL != "" {
 		cfg.Handler, cfg.SQLiteURL, cfg.PostgreSQLURL = "postgresql", "", *pgURL

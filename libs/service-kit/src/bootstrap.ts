@@ -61,7 +61,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
           drainTimeoutMs: config.shutdownGraceMs,
         }),
       },
-      { inheritAppConfig: true },
+      { inheritAppConfig: false },
     );
     await app.startAllMicroservices();
   }

@@ -1,4 +1,4 @@
-import { ConnectionStates, type Connection } from 'mongoose';
+import { ConnectionStates, type Connection, type Model } from 'mongoose';
 import type { HealthCheck } from './health';
 
 export function mongoHealthCheck(connection: Connection): HealthCheck {
@@ -17,4 +17,25 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return (
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
   );
+}
+
+/**
+ * Inserts `fields` as document `id` unless it exists: the first writer wins and a repeat is a
+ * no-op. The building block of every idempotent handler here (no transactions needed).
+ * Resolves true when this call created the document.
+ */
+export async function insertOnce<T>(
+  model: Model<T>,
+  id: string,
+  fields: Record<string, unknown>,
+): Promise<boolean> {
+  try {
+    const result = await model
+      .updateOne({ _id: id }, { $setOnInsert: fields }, { upsert: true })
+      .exec();
+    return result.upsertedCount === 1;
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    return false;
+  }
 }

@@ -1,7 +1,7 @@
 import { EventPublisher } from '@sup/jetstream';
 import type { EventData, Subject } from '@sup/contracts';
 import { Schema, type Model } from 'mongoose';
-import { isDuplicateKeyError } from './mongo';
+import { insertOnce } from './mongo';
 
 /** The event a stage decided to emit for one input, kept so a redelivery re-emits the same decision. */
 export interface StageOutcome<S extends Subject = Subject> {
@@ -49,30 +49,22 @@ export class OutcomeLedger {
     key: string,
     decide: () => Promise<StageOutcome>,
   ): Promise<{ outcome: StageOutcome; replayed: boolean }> {
-    let stored = await this.model.findById(key).lean().exec();
-    const replayed = stored !== null;
-    if (!stored) {
+    const existing = await this.model.findById(key).lean().exec();
+    let outcome = existing as unknown as StageOutcome | null;
+    if (!outcome) {
       const decided = await decide();
-      try {
-        await this.model
-          .updateOne(
-            { _id: key },
-            { $setOnInsert: { ...decided, createdAt: new Date() } },
-            { upsert: true },
-          )
-          .exec();
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
+      if (!(await insertOnce(this.model, key, { ...decided, createdAt: new Date() }))) {
+        // Another replica won the race; its decision is the one that stands.
+        outcome = (await this.model.findById(key).lean().exec()) as unknown as StageOutcome | null;
+        if (!outcome) throw new Error(`outcome ${key} vanished after upsert`);
+      } else {
+        outcome = decided;
       }
-      // Another replica may have won the race; its decision is the one that stands.
-      stored = await this.model.findById(key).lean().exec();
-      if (!stored) throw new Error(`outcome ${key} vanished after upsert`);
     }
-    const outcome = stored as unknown as StageOutcome;
     await this.publisher.publish(outcome.subject, outcome.data, {
       id: outcome.eventId,
       subject: outcome.correlationId,
     });
-    return { outcome, replayed };
+    return { outcome, replayed: existing !== null };
   }
 }

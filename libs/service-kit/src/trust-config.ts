@@ -1,5 +1,14 @@
 import { parseCertificates, parseTrustAnchors, type TrustAnchors } from '@sup/integrity';
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** The environment of a service that verifies signatures. */
+export const TrustEnvShape = {
+  TRUST_ANCHORS: z
+    .string({ required_error: 'is required: path to a PEM bundle of trusted root certificates' })
+    .min(1),
+  TRUST_INTERMEDIATES: z.string().optional(),
+};
 
 export interface TrustConfig {
   trustAnchors: TrustAnchors;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, repoRoot, startProcess, waitForPort, type ManagedProcess } from './processes';
@@ -16,13 +16,19 @@ export interface RunningMongo {
  */
 export function ensureFerretDbBinary(): string {
   const SOURCE_DIR = join(repoRoot(), 'deploy/ferretdb');
-  const binary = process.env.FERRETDB_BIN ?? join(SOURCE_DIR, 'ferretdb-local');
-  if (existsSync(binary)) return binary;
+  if (process.env.FERRETDB_BIN) return process.env.FERRETDB_BIN;
+  const binary = join(SOURCE_DIR, 'ferretdb-local');
+  // Rebuilt whenever its source is newer, so a pulled change to main.go takes effect.
+  const built = existsSync(binary) ? statSync(binary).mtimeMs : 0;
+  const source = Math.max(
+    ...['main.go', 'go.mod', 'go.sum'].map((f) => statSync(join(SOURCE_DIR, f)).mtimeMs),
+  );
+  if (built > source) return binary;
   try {
     execFileSync('go', ['build', '-o', binary, '.'], { cwd: SOURCE_DIR, stdio: 'inherit' });
   } catch (error) {
     throw new Error(
-      `could not build FerretDB from ${SOURCE_DIR} (needs Go and the Go module proxy): ${String(error)}`,
+      `could not build FerretDB from ${SOURCE_DIR} (needs Go and the Go module proxy): ${(error as Error).message}`,
     );
   }
   return binary;

@@ -143,6 +143,7 @@ export async function eventually<T>(
   probe: () => Promise<T | undefined>,
   what: string,
   timeoutMs = 60_000,
+  intervalMs = 200,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -153,7 +154,7 @@ export async function eventually<T>(
     } catch (error) {
       last = error;
     }
-    await sleep(200);
+    await sleep(intervalMs);
   }
   const cause = last instanceof Error ? `: ${last.message}` : '';
   throw new Error(`timed out waiting for ${what}${cause}`);

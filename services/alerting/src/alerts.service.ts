@@ -1,12 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SUBJECTS, type Alert, type EventData } from '@sup/contracts';
-import {
-  OutcomeLedger,
-  isDuplicateKeyError,
-  outcomeFor,
-  type StageOutcome,
-} from '@sup/service-kit';
+import { OutcomeLedger, insertOnce, outcomeFor, type StageOutcome } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { ALERT_MODEL, type AlertRecord } from './alert.schema';
 import { rejectionAlert } from './rejection-alert';
@@ -24,26 +19,15 @@ export class AlertsService {
     const alert = rejectionAlert(r);
     return this.ledger.once(`alert:${alert.alertId}`, async () => {
       const raisedAt = new Date();
-      await this.alerts
-        .updateOne(
-          { _id: alert.alertId },
-          {
-            $setOnInsert: {
-              rule: alert.rule,
-              severity: alert.severity,
-              state: 'raised',
-              summary: alert.summary,
-              updateId: alert.updateId,
-              details: alert.details,
-              raisedAt,
-            },
-          },
-          { upsert: true },
-        )
-        .exec()
-        .catch((error: unknown) => {
-          if (!isDuplicateKeyError(error)) throw error;
-        });
+      await insertOnce(this.alerts, alert.alertId, {
+        rule: alert.rule,
+        severity: alert.severity,
+        state: 'raised',
+        summary: alert.summary,
+        updateId: alert.updateId,
+        details: alert.details,
+        raisedAt,
+      });
       return outcomeFor(SUBJECTS.alertRaised, alert.alertId, {
         ...alert,
         raisedAt: raisedAt.toISOString(),

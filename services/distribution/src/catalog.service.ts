@@ -1,12 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SUBJECTS, type EventData } from '@sup/contracts';
-import {
-  OutcomeLedger,
-  isDuplicateKeyError,
-  outcomeFor,
-  type StageOutcome,
-} from '@sup/service-kit';
+import { OutcomeLedger, insertOnce, outcomeFor, type StageOutcome } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { CATALOG_MODEL, type CatalogEntry } from './schemas';
 
@@ -24,26 +19,15 @@ export class CatalogService {
     const { update } = validated;
     return this.ledger.once(`publish:${update.updateId}`, async () => {
       const publishedAt = new Date();
-      await this.catalog
-        .updateOne(
-          { _id: update.updateId },
-          {
-            $setOnInsert: {
-              update,
-              kind: update.kind,
-              component: update.component,
-              ...(update.platform ? { platform: update.platform } : {}),
-              version: update.version,
-              signer: validated.signer,
-              publishedAt,
-            },
-          },
-          { upsert: true },
-        )
-        .exec()
-        .catch((error: unknown) => {
-          if (!isDuplicateKeyError(error)) throw error;
-        });
+      await insertOnce(this.catalog, update.updateId, {
+        update,
+        kind: update.kind,
+        component: update.component,
+        ...(update.platform ? { platform: update.platform } : {}),
+        version: update.version,
+        signer: validated.signer,
+        publishedAt,
+      });
       return outcomeFor(SUBJECTS.published, update.updateId, {
         update,
         publishedAt: publishedAt.toISOString(),

@@ -8,7 +8,7 @@ import {
   type UpdateItem,
   type UpdateState,
 } from '@sup/contracts';
-import { isDuplicateKeyError, KeyedMutex } from '@sup/service-kit';
+import { insertOnce, isDuplicateKeyError, KeyedMutex } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import {
   UPDATE_EVENT_MODEL,
@@ -32,10 +32,6 @@ const STATE_OF: Record<UpdateSubject, { state: UpdateState; rank: number }> = {
   [SUBJECTS.published]: { state: 'published', rank: 4 },
   // Terminal: no later event can move a rejected update on.
   [SUBJECTS.rejected]: { state: 'rejected', rank: 9 },
-};
-
-const ignoreDuplicate = (error: unknown): void => {
-  if (!isDuplicateKeyError(error)) throw error;
 };
 
 @Injectable()
@@ -65,33 +61,36 @@ export class UpdateViewService {
   ): Promise<void> {
     const { state, rank } = STATE_OF[subject];
     const now = new Date();
-    await this.events
+    await insertOnce(this.events, event.id, {
+      updateId,
+      type: event.type,
+      state,
+      time: event.time,
+      source: event.source,
+    });
+    // In-order events (the usual case) advance the state in one write.
+    const advanced = await this.views
       .updateOne(
-        { _id: event.id },
-        {
-          $setOnInsert: {
-            updateId,
-            type: event.type,
-            state,
-            time: event.time,
-            source: event.source,
-          },
-        },
-        { upsert: true },
+        { _id: updateId, rank: { $lt: rank } },
+        { $set: { ...facts, state, rank, updatedAt: now } },
       )
-      .exec()
-      .catch(ignoreDuplicate);
-    await this.views
-      .updateOne(
-        { _id: updateId },
-        { $set: { ...facts, updatedAt: now }, $setOnInsert: { state, rank: 0, createdAt: now } },
-        { upsert: true },
-      )
-      .exec()
-      .catch(ignoreDuplicate);
-    await this.views
-      .updateOne({ _id: updateId, rank: { $lt: rank } }, { $set: { state, rank } })
       .exec();
+    if (advanced.matchedCount === 1) return;
+    // A new update, or an event that arrived after a later one: merge its facts, keep the state.
+    try {
+      await this.views
+        .updateOne(
+          { _id: updateId },
+          { $set: { ...facts, updatedAt: now }, $setOnInsert: { state, rank, createdAt: now } },
+          { upsert: true },
+        )
+        .exec();
+    } catch (error) {
+      // Another replica inserted it first; JetStream redelivers and the next attempt merges.
+      if (isDuplicateKeyError(error))
+        throw new Error(`update view ${updateId} was created concurrently; retrying`);
+      throw error;
+    }
   }
 
   async list(query: ListUpdatesQuery): Promise<{ items: UpdateItem[]; total: number }> {

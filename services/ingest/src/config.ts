@@ -2,6 +2,7 @@ import {
   BaseEnvSchema,
   ConfigError,
   loadTrustConfig,
+  TrustEnvShape,
   parseEnv,
   toBaseConfig,
   type BaseConfig,
@@ -17,10 +18,7 @@ const EnvSchema = BaseEnvSchema.extend({
     .string()
     .regex(/^(file|https?):\/\/\S+$/, 'must be a file://, http:// or https:// URL of the feed base')
     .optional(),
-  TRUST_ANCHORS: z
-    .string({ required_error: 'is required: path to a PEM bundle of trusted root certificates' })
-    .min(1),
-  TRUST_INTERMEDIATES: z.string().optional(),
+  ...TrustEnvShape,
   FEED_MAX_ARTIFACT_BYTES: z.coerce
     .number()
     .int()

@@ -26,6 +26,8 @@ class SyncStop extends Error {
 }
 
 const TERMINAL = new Set(['completed', 'refused', 'failed']);
+/** Progress reaches the sync record at most this often; the final counts are written at the end. */
+const PROGRESS_EVERY_MS = 250;
 
 @Injectable()
 export class FeedSyncService {
@@ -121,12 +123,15 @@ export class FeedSyncService {
         syncId,
       };
       const counts: Record<EntryResult, number> = { imported: 0, unchanged: 0, rejected: 0 };
+      let reported = 0;
       await forEachLimited(index.updates, this.config.importConcurrency, async (raw) => {
         counts[await this.importer.importEntry(raw, feed, origin)]++;
+        if (Date.now() - reported < PROGRESS_EVERY_MS) return;
+        reported = Date.now();
         await this.write(syncId, () => ({ $set: { ...counts } }));
       });
       await this.feedStates.accept(index.feed, index.sequence, digest);
-      await this.finish(syncId, 'completed');
+      await this.finish(syncId, 'completed', undefined, counts);
       this.logger.info(
         { syncId, correlationId: syncId, feed: index.feed, sequence: index.sequence },
         'feed sync completed',
@@ -193,9 +198,14 @@ export class FeedSyncService {
     });
   }
 
-  private finish(syncId: string, state: SyncRecord['state'], reason?: string): Promise<void> {
+  private finish(
+    syncId: string,
+    state: SyncRecord['state'],
+    reason?: string,
+    counts?: Record<EntryResult, number>,
+  ): Promise<void> {
     return this.write(syncId, () => ({
-      $set: { state, finishedAt: new Date(), ...(reason ? { reason } : {}) },
+      $set: { state, finishedAt: new Date(), ...(reason ? { reason } : {}), ...counts },
     }));
   }
 }

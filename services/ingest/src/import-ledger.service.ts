@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { eventId, SUBJECTS, type EventData } from '@sup/contracts';
 import { EventPublisher } from '@sup/jetstream';
-import { isDuplicateKeyError } from '@sup/service-kit';
+import { insertOnce } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { IMPORT_MODEL, type ImportRecord } from './schemas';
 
@@ -35,28 +35,20 @@ export class ImportLedger {
     outcome: ImportOutcome,
     origin: { storeKeys: string[]; syncId?: string; importId?: string },
   ): Promise<ImportRecord> {
-    try {
-      await this.imports
-        .updateOne(
-          { _id: id },
-          {
-            $setOnInsert: {
-              state: outcome.state,
-              event: outcome.event,
-              storeKeys: origin.storeKeys,
-              ...(origin.syncId ? { syncId: origin.syncId } : {}),
-              ...(origin.importId ? { importId: origin.importId } : {}),
-              announced: false,
-              createdAt: new Date(),
-            },
-          },
-          { upsert: true },
-        )
-        .exec();
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
-    const record = await this.imports.findById(id).lean().exec();
+    const fresh: ImportRecord = {
+      _id: id,
+      state: outcome.state,
+      event: outcome.event,
+      storeKeys: origin.storeKeys,
+      ...(origin.syncId ? { syncId: origin.syncId } : {}),
+      ...(origin.importId ? { importId: origin.importId } : {}),
+      announced: false,
+      createdAt: new Date(),
+    };
+    const { _id, ...fields } = fresh;
+    const record = (await insertOnce(this.imports, _id, fields))
+      ? fresh
+      : await this.imports.findById(id).lean().exec();
     if (!record) throw new Error(`import record ${id} vanished after upsert`);
     if (!record.announced) await this.announce(record);
     return record;

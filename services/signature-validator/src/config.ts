@@ -4,6 +4,7 @@ import {
   BaseEnvSchema,
   ConfigError,
   loadTrustConfig,
+  TrustEnvShape,
   parseEnv,
   toBaseConfig,
   type BaseConfig,
@@ -12,10 +13,7 @@ import {
 import { z } from 'zod';
 
 const EnvSchema = BaseEnvSchema.extend({
-  TRUST_ANCHORS: z
-    .string({ required_error: 'is required: path to a PEM bundle of trusted root certificates' })
-    .min(1),
-  TRUST_INTERMEDIATES: z.string().optional(),
+  ...TrustEnvShape,
   CRYPTO_ALLOWED_DIGESTS: z
     .string()
     .regex(
