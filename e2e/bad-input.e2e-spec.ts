@@ -4,8 +4,10 @@ import {
   eventually,
   freePort,
   Pipeline,
+  serviceEntry,
   type TestPki,
 } from '@sup/testing';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -162,5 +164,27 @@ describe('bad input gets a clear error and changes nothing', () => {
     const res = await pipeline.api<{ message: string }>('POST', '/v1/imports', missing);
     expect(res.status).toBe(400);
     expect((await allUpdates(pipeline)).length).toBe(before);
+  });
+
+  it('stops a service at start-up with a readable list of bad settings', () => {
+    const run = spawnSync(process.execPath, [serviceEntry('signature-validator')], {
+      env: { PATH: process.env.PATH, NATS_URL: 'http://not-nats', JS_MAX_DELIVER: 'many' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('signature-validator: invalid configuration');
+    for (const name of ['TRUST_ANCHORS', 'NATS_URL', 'JS_MAX_DELIVER'])
+      expect(run.stderr).toContain(name);
+  });
+
+  it('stops a service at start-up when TRUST_ANCHORS names a missing file', () => {
+    const run = spawnSync(process.execPath, [serviceEntry('ingest')], {
+      env: { PATH: process.env.PATH, TRUST_ANCHORS: '/nonexistent/roots.pem' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('/nonexistent/roots.pem');
   });
 });

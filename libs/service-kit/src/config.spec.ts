@@ -1,0 +1,43 @@
+import { BaseEnvSchema, ConfigError, parseEnv, toBaseConfig } from './config';
+
+describe('service configuration', () => {
+  it('applies defaults and derives per-service database names', () => {
+    const config = toBaseConfig('checksum', parseEnv('checksum', BaseEnvSchema, {}));
+    expect(config).toMatchObject({
+      natsUrl: 'nats://127.0.0.1:4222',
+      mongoDb: 'sup-checksum',
+      artifactDb: 'sup-artifacts',
+      httpPort: 8080,
+      artifactStore: { driver: 'fs' },
+      jetstream: { maxDeliver: 5, backoffMs: [1000, 5000, 15000, 30000] },
+    });
+  });
+
+  it('prefers HTTP_PORT over API_PORT and treats empty strings as unset', () => {
+    const env = { API_PORT: '9000', HTTP_PORT: '9001', NATS_URL: '' };
+    const config = toBaseConfig('ingest', parseEnv('ingest', BaseEnvSchema, env));
+    expect(config.httpPort).toBe(9001);
+    expect(config.natsUrl).toBe('nats://127.0.0.1:4222');
+  });
+
+  it('lists every bad variable in one readable error', () => {
+    const env = {
+      NATS_URL: 'http://wrong',
+      API_PORT: '70000',
+      JS_BACKOFF_MS: '1s,2s',
+      ARTIFACT_STORE: 's3',
+    };
+    let error: unknown;
+    try {
+      parseEnv('ingest', BaseEnvSchema, env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of ['NATS_URL', 'API_PORT', 'JS_BACKOFF_MS', 'ARTIFACT_STORE']) {
+      expect(message).toContain(name);
+    }
+    expect(message).toMatch(/^ingest: invalid configuration/);
+  });
+});
