@@ -31,6 +31,8 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly onUnexpected: (error: unknown) => void) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    // Message handlers report errors to the JetStream transport, never through HTTP filters.
+    if (host.getType() !== 'http') throw exception;
     const res = host.switchToHttp().getResponse<Response>();
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
