@@ -7,7 +7,7 @@ import { useMongo, useNats } from './infra';
 import { freePort, repoRoot, startProcess, type ManagedProcess } from './processes';
 
 export const serviceEntry = (name: ServiceName): string =>
-  join(repoRoot(), 'dist/services', name, 'src/main.js');
+  join(repoRoot(), 'dist/services', name, 'main.js');
 
 export interface PipelineOptions {
   trustAnchors: string;

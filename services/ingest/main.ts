@@ -1,9 +1,9 @@
 import { runService } from '@sup/service-kit';
-import { AppModule } from './app.module';
-import { loadConfig } from './config';
+import { AppModule } from './src/app.module';
+import { loadConfig } from './src/config';
 
 void runService({
-  name: 'signature-validator',
+  name: 'ingest',
   loadConfig,
   module: (ctx) => AppModule.register(ctx),
   consumes: true,
