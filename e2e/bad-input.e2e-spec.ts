@@ -187,4 +187,25 @@ describe('bad input gets a clear error and changes nothing', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('/nonexistent/roots.pem');
   });
+
+  it('restricts sync URLs to FEED_ALLOWED_URL_PREFIXES when set', async () => {
+    await pipeline.stopService('ingest');
+    pipeline.options.env = { FEED_ALLOWED_URL_PREFIXES: 'http://127.0.0.1:' };
+    await pipeline.startService('ingest');
+    try {
+      const denied = await pipeline.api<{ message: string }>('POST', '/v1/feeds/sync', {
+        url: 'file:///etc/',
+      });
+      expect(denied.status).toBe(400);
+      expect(denied.body.message).toContain('not allowed');
+      const ok = await pipeline.api('POST', '/v1/feeds/sync', {
+        url: `http://127.0.0.1:${await freePort()}/feed/`,
+      });
+      expect(ok.status).toBe(202);
+    } finally {
+      await pipeline.stopService('ingest');
+      pipeline.options.env = {};
+      await pipeline.startService('ingest');
+    }
+  });
 });

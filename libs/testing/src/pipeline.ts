@@ -28,7 +28,8 @@ export class Pipeline {
     readonly natsUrl: string,
     readonly mongoUri: string,
     readonly workDir: string,
-    private readonly options: PipelineOptions,
+    /** Read when a service (re)starts: tests may change `env` between restarts. */
+    readonly options: PipelineOptions,
     private readonly stops: (() => Promise<void>)[],
   ) {}
 

@@ -27,6 +27,10 @@ const EnvSchema = BaseEnvSchema.extend({
   FEED_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   FEED_SYNC_INTERVAL_S: z.coerce.number().int().min(0).default(0),
   FEED_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  FEED_ALLOWED_URL_PREFIXES: z
+    .string()
+    .regex(/^\S+(,\S+)*$/, 'must be a comma-separated list of URL prefixes')
+    .optional(),
 });
 
 export interface IngestConfig extends BaseConfig, TrustConfig {
@@ -35,6 +39,8 @@ export interface IngestConfig extends BaseConfig, TrustConfig {
   feedTimeoutMs: number;
   syncIntervalS: number;
   importConcurrency: number;
+  /** When set, `POST /v1/feeds/sync` only accepts URLs starting with one of these. */
+  allowedUrlPrefixes?: string[];
   uploadDir: string;
 }
 
@@ -50,6 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
       feedTimeoutMs: parsed.FEED_TIMEOUT_MS,
       syncIntervalS: parsed.FEED_SYNC_INTERVAL_S,
       importConcurrency: parsed.FEED_IMPORT_CONCURRENCY,
+      ...(parsed.FEED_ALLOWED_URL_PREFIXES
+        ? { allowedUrlPrefixes: parsed.FEED_ALLOWED_URL_PREFIXES.split(',') }
+        : {}),
       uploadDir: join(base.dataDir, 'uploads'),
     };
   } catch (error) {
