@@ -6,6 +6,18 @@ import {
   type StaticServer,
   type TestPki,
 } from '@sup/testing';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import {
+  AlertListSchema,
+  parseEvent,
+  SUBJECTS,
+  SyncStatusSchema,
+  UpdateDetailSchema,
+  UpdateListSchema,
+  type Subject,
+} from '@sup/contracts';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -230,6 +242,35 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
     expect(again).toMatchObject({ state: 'completed', imported: 0, rejected: 0, unchanged: 13 });
     const after = await allUpdates(pipeline);
     expect(after).toHaveLength(13);
+  });
+
+  it('publishes one valid CloudEvent per step for subscribers, and nothing more on re-sync', async () => {
+    const nc: NatsConnection = await connect({ servers: pipeline.natsUrl });
+    try {
+      const consumer = await jetstream(nc).consumers.get('UPDATES');
+      const seen: { subject: string; id: string; about?: string }[] = [];
+      for await (const m of await consumer.fetch({ max_messages: 500, expires: 3000 })) {
+        const event = parseEvent(m.subject as Subject, m.json());
+        seen.push({ subject: m.subject, id: event.id, about: event.subject });
+        if (m.info.pending === 0) break;
+      }
+      // 4 published × 4 steps, 1 corrupt × 2, 3 bad signatures × 3, 5 bad entries × 1.
+      expect(seen).toHaveLength(32);
+      expect(new Set(seen.map((e) => e.id)).size).toBe(32);
+      for (const e of seen) expect(e.id).toBe(`${e.about}:${e.subject}`);
+      expect(seen.filter((e) => e.subject === SUBJECTS.published)).toHaveLength(4);
+      expect(seen.filter((e) => e.subject === SUBJECTS.rejected)).toHaveLength(9);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('answers in the shapes the OpenAPI document promises', async () => {
+    UpdateListSchema.parse((await pipeline.api('GET', '/v1/updates?limit=500')).body);
+    UpdateDetailSchema.parse((await pipeline.api('GET', `/v1/updates/${items[0]?.id}`)).body);
+    AlertListSchema.parse((await pipeline.api('GET', '/v1/alerts')).body);
+    const sync = await pipeline.api<{ id: string }>('POST', '/v1/feeds/sync', { url: http.url });
+    SyncStatusSchema.parse((await pipeline.api('GET', `/v1/feeds/syncs/${sync.body.id}`)).body);
   });
 
   it('filters and pages the update list', async () => {
