@@ -9,7 +9,7 @@ import {
 } from '@sup/testing';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allUpdates, syncAndWait } from './helpers';
@@ -88,6 +88,20 @@ describe('bad input gets a clear error and changes nothing', () => {
     const s2 = await syncAndWait(pipeline, older.url);
     expect(s2).toMatchObject({ state: 'refused', imported: 0 });
     expect(s2.reason).toMatch(/rollback/);
+  });
+
+  it('rejects an entry whose signature file is missing, and says so', async () => {
+    const f = await feed('no-signature', {
+      feed: 'no-signature-feed',
+      updates: [{ kind: 'security', component: 'firewall-rules', version: '26-072' }],
+    });
+    await rm(join(f.dir, 'firewall-rules/firewall-rules-26-072.bin.p7s'));
+    expect(await syncAndWait(pipeline, f.url)).toMatchObject({ state: 'completed', rejected: 1 });
+    const update = await eventually(async () => {
+      const u = (await allUpdates(pipeline)).find((x) => x.version === '26-072');
+      return u?.state === 'rejected' ? u : undefined;
+    }, 'the rejection to be visible');
+    expect(update.rejection).toMatchObject({ stage: 'feed', code: 'signature-missing' });
   });
 
   it('answers 400 for a bad sync request', async () => {

@@ -23,12 +23,37 @@ type FeedOrigin = Extract<
 >;
 
 const SIGNATURE_MAX_BYTES = 1024 * 1024;
-/** Feed errors that are the entry's own fault; anything else (network) is worth retrying the sync. */
-const ENTRY_FAULTS: Record<string, string> = {
-  'path-escape': 'path-escape',
-  'not-found': 'artifact-missing',
-  'too-large': 'too-large',
+/**
+ * Feed errors that are the entry's own fault, by which file they concern; anything else (network)
+ * is worth retrying the sync.
+ */
+const ENTRY_FAULTS: Record<'artifact' | 'signature', Record<string, string>> = {
+  artifact: {
+    'path-escape': 'path-escape',
+    'not-found': 'artifact-missing',
+    'too-large': 'too-large',
+  },
+  signature: {
+    'path-escape': 'path-escape',
+    'not-found': 'signature-missing',
+    'too-large': 'signature-too-large',
+  },
 };
+
+/** Tags a failure with the file it concerns, so the rejection code can say which one. */
+class EntryFileError extends Error {
+  constructor(
+    readonly file: 'artifact' | 'signature',
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+const about = <T>(file: 'artifact' | 'signature', work: () => Promise<T>): Promise<T> =>
+  work().catch((error: unknown) => {
+    throw new EntryFileError(file, error);
+  });
 
 export function descriptorOf(
   id: string,
@@ -89,15 +114,16 @@ export class EntryImporter {
     try {
       keys = await this.fetchIntoStore(entry, feed);
     } catch (error) {
+      if (!(error instanceof EntryFileError)) throw error;
+      const { cause, file } = error;
       const code =
-        error instanceof FeedError
-          ? ENTRY_FAULTS[error.code]
-          : error instanceof ArtifactTooLargeError
-            ? 'too-large'
+        cause instanceof FeedError
+          ? ENTRY_FAULTS[file][cause.code]
+          : cause instanceof ArtifactTooLargeError
+            ? ENTRY_FAULTS[file]['too-large']
             : undefined;
-      if (!code) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      return this.refuse(entryRejection(raw, code, reason, origin), origin.syncId);
+      if (!code) throw cause;
+      return this.refuse(entryRejection(raw, code, error.message, origin), origin.syncId);
     }
     const update = descriptorOf(id, entry, origin, keys);
     const record = await this.ledger.record(
@@ -115,16 +141,16 @@ export class EntryImporter {
     // The published size is the cap: a feed that sends more than it declared is refused mid-stream.
     const maxBytes = Math.min(entry.artifact.size, this.config.maxArtifactBytes);
     if (entry.artifact.size > this.config.maxArtifactBytes) {
-      throw new FeedError(
-        'too-large',
-        `artifact ${entry.artifact.path} declares ${entry.artifact.size} bytes, over the limit of ${this.config.maxArtifactBytes} (FEED_MAX_ARTIFACT_BYTES)`,
-        feed.resolve(entry.artifact.path),
-      );
+      const limit = this.config.maxArtifactBytes;
+      const message = `artifact ${entry.artifact.path} declares ${entry.artifact.size} bytes, over the limit of ${limit} (FEED_MAX_ARTIFACT_BYTES)`;
+      throw new EntryFileError('artifact', new FeedError('too-large', message, feed.baseUrl));
     }
-    const signature = await feed.readSmall(entry.signature.path, SIGNATURE_MAX_BYTES);
-    const artifact = await this.store.put(await feed.open(entry.artifact.path, { maxBytes }), {
-      maxBytes,
-    });
+    const signature = await about('signature', () =>
+      feed.readSmall(entry.signature.path, SIGNATURE_MAX_BYTES),
+    );
+    const artifact = await about('artifact', async () =>
+      this.store.put(await feed.open(entry.artifact.path, { maxBytes }), { maxBytes }),
+    );
     const sig = await this.store.put(Readable.from([signature]), { maxBytes: SIGNATURE_MAX_BYTES });
     return { artifact: artifact.key, signature: sig.key };
   }
