@@ -1,4 +1,11 @@
-import { createTestPki, runOpenssl, type TestPki, type TestSigner } from '@sup/testing';
+import {
+  createTestPki,
+  generateKey,
+  issueCertificate,
+  runOpenssl,
+  type TestPki,
+  type TestSigner,
+} from '@sup/testing';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -92,48 +99,18 @@ async function issue(
   digest = 'sha256',
 ): Promise<TestSigner> {
   const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const ext = join(dir, `${name}.ext`);
-  const cert = join(dir, `${name}.pem`);
-  await runOpenssl([
-    'genpkey',
-    '-algorithm',
-    'EC',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-out',
+  await generateKey(key, { kind: 'ec', curve: 'P-256' });
+  const cert = await issueCertificate({
+    dir,
+    name,
+    subject: `/O=SUP Test PKI/CN=${name}`,
     key,
-  ]);
-  await runOpenssl([
-    'req',
-    '-new',
-    '-key',
-    key,
-    '-subj',
-    `/O=SUP Test PKI/CN=${name}`,
-    '-out',
-    csr,
-  ]);
-  await writeFile(ext, extensions.join('\n'));
-  await runOpenssl([
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
     caCert,
-    '-CAkey',
     caKey,
-    '-set_serial',
-    '0x4242',
-    '-days',
-    '30',
-    `-${digest}`,
-    '-extfile',
-    ext,
-    '-out',
-    cert,
-  ]);
+    extensions: extensions.join('\n'),
+    days: 30,
+    digest,
+  });
   return {
     name,
     subject: `O=SUP Test PKI, CN=${name}`,

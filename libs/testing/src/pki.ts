@@ -100,9 +100,9 @@ const SIGNER_EXTENSIONS = [
   'authorityKeyIdentifier=keyid',
 ].join('\n');
 
-type KeySpec = { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: string };
+export type KeySpec = { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: string };
 
-async function generateKey(path: string, spec: KeySpec): Promise<void> {
+export async function generateKey(path: string, spec: KeySpec): Promise<void> {
   const args =
     spec.kind === 'rsa'
       ? ['-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${spec.bits}`]
@@ -153,7 +153,8 @@ async function reqConfig(dir: string, name: string, extensions: string): Promise
   return path;
 }
 
-async function issue(opts: {
+/** Issues a certificate for `key` signed by the CA; `digest` lets tests make weak (sha1) signatures. */
+export async function issueCertificate(opts: {
   dir: string;
   name: string;
   subject: string;
@@ -162,6 +163,7 @@ async function issue(opts: {
   caKey: string;
   extensions: string;
   days: number;
+  digest?: string;
   caSigOpts?: string[];
 }): Promise<string> {
   const csr = join(opts.dir, `${opts.name}.csr`);
@@ -182,7 +184,7 @@ async function issue(opts: {
     randomSerial(),
     '-days',
     String(opts.days),
-    '-sha256',
+    `-${opts.digest ?? 'sha256'}`,
     ...(opts.caSigOpts ?? []),
     '-extfile',
     ext,
@@ -283,7 +285,7 @@ export async function createTestPki(dir: string): Promise<TestPki> {
     selfSignedCa(dir, 'root', ROOT_SUBJECT, p('root.key')),
     selfSignedCa(dir, 'rogueRoot', ROOT_SUBJECT, p('rogueRoot.key')),
   ]);
-  const intermediatePem = await issue({
+  const intermediatePem = await issueCertificate({
     dir,
     name: 'intermediate',
     subject: `/O=${ORG}/CN=SUP Test Intermediate CA`,
@@ -297,7 +299,7 @@ export async function createTestPki(dir: string): Promise<TestPki> {
 
   const subjectOf = (name: TestSignerName) => `/O=${ORG}/CN=SUP Test Signer ${name}`;
   const leaf = (name: TestSignerName, caCert: string, caKey: string) =>
-    issue({
+    issueCertificate({
       dir,
       name,
       subject: subjectOf(name),
