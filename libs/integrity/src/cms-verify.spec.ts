@@ -90,6 +90,31 @@ async function* chunks(data: Buffer, size = 256 * 1024): AsyncGenerator<Buffer> 
 const ROOT = 'O=SUP Test PKI, CN=SUP Test Root CA';
 const INTERMEDIATE = 'O=SUP Test PKI, CN=SUP Test Intermediate CA';
 
+/** `openssl cms -sign` with options `pki.sign` does not offer (several signers, -keyid, -nodetach). */
+async function cmsSign(
+  name: string,
+  input: string,
+  signers: TestSigner[],
+  extra: string[],
+): Promise<string> {
+  const out = join(dir, name);
+  const signerArgs = signers.flatMap((s) => ['-signer', s.certPem, '-inkey', s.keyPem]);
+  await runOpenssl([
+    'cms',
+    '-sign',
+    '-binary',
+    '-outform',
+    'DER',
+    ...extra,
+    ...signerArgs,
+    '-in',
+    input,
+    '-out',
+    out,
+  ]);
+  return out;
+}
+
 /** Issues an extra certificate with the openssl CLI, for chain rules the standard PKI does not break. */
 async function issue(
   name: string,
@@ -221,27 +246,12 @@ describe('verifyDetachedCms: valid signatures', () => {
   });
 
   it('matches a signer identified by subjectKeyIdentifier (-keyid)', async () => {
-    const out = join(dir, 'keyid.p7s');
-    await runOpenssl([
-      'cms',
-      '-sign',
-      '-binary',
-      '-outform',
-      'DER',
-      '-md',
-      'sha256',
-      '-keyid',
-      '-signer',
-      pki.signers.rsa.certPem,
-      '-inkey',
-      pki.signers.rsa.keyPem,
-      '-certfile',
-      pki.intermediatePem,
-      '-in',
+    const out = await cmsSign(
+      'keyid.p7s',
       artifact,
-      '-out',
-      out,
-    ]);
+      [pki.signers.rsa],
+      ['-md', 'sha256', '-keyid', '-certfile', pki.intermediatePem],
+    );
     const result = await verify(out);
     expect(result.signer.subject).toBe('O=SUP Test PKI, CN=SUP Test Signer rsa');
   });
@@ -379,50 +389,18 @@ describe('verifyDetachedCms: signature failures', () => {
   });
 
   it('rejects an attached (non-detached) signature', async () => {
-    const out = join(dir, 'attached.p7s');
-    await runOpenssl([
-      'cms',
-      '-sign',
-      '-nodetach',
-      '-binary',
-      '-outform',
-      'DER',
-      '-signer',
-      pki.signers.rsa.certPem,
-      '-inkey',
-      pki.signers.rsa.keyPem,
-      '-in',
-      other,
-      '-out',
-      out,
-    ]);
+    const out = await cmsSign('attached.p7s', other, [pki.signers.rsa], ['-nodetach']);
     const error = await expectFailure(verify(out), 'malformed-signature');
     expect(error.message).toContain('detached');
   });
 
   it('refuses more than one signer', async () => {
-    const out = join(dir, 'two-signers.p7s');
-    await runOpenssl([
-      'cms',
-      '-sign',
-      '-binary',
-      '-outform',
-      'DER',
-      '-signer',
-      pki.signers.rsa.certPem,
-      '-inkey',
-      pki.signers.rsa.keyPem,
-      '-signer',
-      pki.signers.ecdsa.certPem,
-      '-inkey',
-      pki.signers.ecdsa.keyPem,
-      '-certfile',
-      pki.intermediatePem,
-      '-in',
+    const out = await cmsSign(
+      'two-signers.p7s',
       artifact,
-      '-out',
-      out,
-    ]);
+      [pki.signers.rsa, pki.signers.ecdsa],
+      ['-certfile', pki.intermediatePem],
+    );
     await expectFailure(verify(out), 'malformed-signature');
   });
 });
