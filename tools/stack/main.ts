@@ -4,6 +4,7 @@ import {
   startNatsServer,
   startProcess,
   serviceEntry,
+  waitForReady,
   type ManagedProcess,
 } from '@sup/testing';
 import { mkdirSync } from 'node:fs';
@@ -106,7 +107,14 @@ async function main(): Promise<void> {
   }
 
   await Promise.all(
-    SERVICE_NAMES.map((s) => waitReady(s, ports.get(s) ?? 0, join(dataDir, 'logs', `${s}.log`))),
+    services.map((s) =>
+      waitForReady(
+        s,
+        ports.get(s.name as ServiceName) ?? 0,
+        join(dataDir, 'logs', `${s.name}.log`),
+        90_000,
+      ),
+    ),
   );
   const base = `http://${host}:${apiPort}/v1`;
   const res = await fetch(`${base}/feeds/sync`, {
@@ -119,21 +127,6 @@ async function main(): Promise<void> {
   say(`API: ${base}  (OpenAPI: ${base}/openapi.json)`);
   say(`first sync queued: curl ${base}/feeds/syncs/${sync.id ?? '?'}`);
   say(`then: curl '${base}/updates'   and   curl '${base}/alerts'   — Ctrl-C stops everything`);
-}
-
-async function waitReady(name: string, port: number, log: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (
-      await fetch(`http://127.0.0.1:${port}/healthz/ready`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  fail(`${name} did not become ready within 90 s; see ${log}`);
 }
 
 function portFree(port: number): Promise<boolean> {

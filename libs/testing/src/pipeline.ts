@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useMongo, useNats } from './infra';
-import { freePort, repoRoot, startProcess, type ManagedProcess } from './processes';
+import { freePort, repoRoot, startProcess, waitForReady, type ManagedProcess } from './processes';
 
 export const serviceEntry = (name: ServiceName): string =>
   join(repoRoot(), 'dist/services', name, 'main.js');
@@ -77,27 +77,7 @@ export class Pipeline {
       logFile: join(this.workDir, 'logs', `${name}.log`),
     });
     this.processes.set(name, proc);
-    await this.waitReady(name, proc);
-  }
-
-  private async waitReady(name: ServiceName, proc: ManagedProcess): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (proc.child.exitCode !== null) {
-        throw new Error(
-          `${name} exited with ${proc.child.exitCode}; see ${join(this.workDir, 'logs', `${name}.log`)}`,
-        );
-      }
-      const ok = await fetch(`http://127.0.0.1:${this.ports.get(name)}/healthz/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return;
-      await sleep(150);
-    }
-    throw new Error(
-      `${name} not ready within 60 s; see ${join(this.workDir, 'logs', `${name}.log`)}`,
-    );
+    await waitForReady(proc, port, this.logFile(name));
   }
 
   async kill(name: ServiceName): Promise<void> {

@@ -87,3 +87,28 @@ export function repoRoot(): string {
   }
   return dir;
 }
+
+/**
+ * Waits until a service process answers 200 on `/healthz/ready`, failing early (with the log file
+ * named) if the process exits or the time runs out.
+ */
+export async function waitForReady(
+  proc: ManagedProcess,
+  port: number,
+  logFile: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) {
+      throw new Error(`${proc.name} exited with ${proc.child.exitCode}; see ${logFile}`);
+    }
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${proc.name} not ready within ${timeoutMs / 1000} s; see ${logFile}`);
+}
