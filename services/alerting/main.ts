@@ -1,10 +1,9 @@
-import { runService } from '@sup/service-kit';
+import { loadBaseConfig, runService } from '@sup/service-kit';
 import { AppModule } from './src/app.module';
-import { loadConfig } from './src/config';
 
 void runService({
   name: 'alerting',
-  loadConfig,
+  loadConfig: (env) => loadBaseConfig('alerting', env),
   module: (ctx) => AppModule.register(ctx),
   consumes: true,
 });

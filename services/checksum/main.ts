@@ -1,10 +1,9 @@
-import { runService } from '@sup/service-kit';
+import { loadBaseConfig, runService } from '@sup/service-kit';
 import { AppModule } from './src/app.module';
-import { loadConfig } from './src/config';
 
 void runService({
   name: 'checksum',
-  loadConfig,
+  loadConfig: (env) => loadBaseConfig('checksum', env),
   module: (ctx) => AppModule.register(ctx),
   consumes: true,
 });

@@ -126,3 +126,7 @@ export function parseEnv<S extends z.ZodTypeAny>(
   }
   return result.data as z.infer<S>;
 }
+
+/** The whole configuration of a service that needs nothing beyond the shared settings. */
+export const loadBaseConfig = (service: string, env: NodeJS.ProcessEnv): BaseConfig =>
+  toBaseConfig(service, parseEnv(service, BaseEnvSchema, env));
