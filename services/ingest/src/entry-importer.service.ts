@@ -159,14 +159,12 @@ export class EntryImporter {
     event: EventData<typeof SUBJECTS.rejected>,
     syncId: string,
   ): Promise<EntryResult> {
-    const existing = await this.ledger.find(event.updateId);
-    const record =
-      existing ??
-      (await this.ledger.record(
-        event.updateId,
-        { state: 'rejected', event },
-        { storeKeys: [], syncId },
-      ));
+    // record() keeps an existing record (first writer wins), so no lookup is needed first.
+    const record = await this.ledger.record(
+      event.updateId,
+      { state: 'rejected', event },
+      { storeKeys: [], syncId },
+    );
     return classify(record, syncId);
   }
 }
