@@ -89,6 +89,16 @@ const SAMPLES: EventMap = {
     url: 'https://feeds.example/acme/',
     requestedAt: AT,
   },
+  [SUBJECTS.entryRequested]: {
+    syncId: 'sync_0123456789abcdef01234567',
+    index: 3,
+    total: 4,
+    feed: 'acme',
+    sequence: 7,
+    url: 'https://feeds.example/acme/',
+    entry: { kind: 'software', component: 'agent' },
+    deadline: AT,
+  },
 };
 
 const options = {

@@ -122,11 +122,34 @@ export const AlertResolvedSchema = z.object({
   resolvedAt: Timestamp,
 });
 
+const SyncIdSchema = z.string().regex(/^sync_[0-9a-f]{24}$/);
+
 export const SyncRequestedSchema = z.object({
-  syncId: z.string().regex(/^sync_[0-9a-f]{24}$/),
+  syncId: SyncIdSchema,
   url: z.string().min(1),
   requestedAt: Timestamp,
 });
+
+/**
+ * One entry of a verified feed index, as work for whichever ingest replica takes it. The index was
+ * verified once by the replica that fanned the sync out; the entry is carried verbatim (it is
+ * validated on its own when imported, so one bad entry rejects only itself).
+ */
+export const EntryRequestedSchema = z.object({
+  syncId: SyncIdSchema,
+  index: z.number().int().nonnegative().max(9_999),
+  total: z.number().int().positive().max(10_000),
+  feed: z.string().min(1),
+  sequence: z.number().int().nonnegative(),
+  /** The feed's base URL (the index's directory), the one the sync verified. */
+  url: z.string().min(1),
+  entry: z.record(z.unknown()),
+  /** The sync's overall deadline: past it the entry is recorded as failed, not fetched. */
+  deadline: Timestamp,
+});
+
+/** The subject token of an entry's work message: `<syncId>-<index>`. */
+export const entryWorkId = (syncId: string, index: number): string => `${syncId}-${index}`;
 
 export const EVENT_SCHEMAS = {
   [SUBJECTS.imported]: UpdateImportedSchema,
@@ -137,6 +160,7 @@ export const EVENT_SCHEMAS = {
   [SUBJECTS.alertRaised]: AlertRaisedSchema,
   [SUBJECTS.alertResolved]: AlertResolvedSchema,
   [SUBJECTS.syncRequested]: SyncRequestedSchema,
+  [SUBJECTS.entryRequested]: EntryRequestedSchema,
 } as const satisfies Record<Subject, z.ZodTypeAny>;
 
 export type EventData<S extends Subject> = z.infer<(typeof EVENT_SCHEMAS)[S]>;

@@ -1,6 +1,7 @@
 import { SyncRequestedSchema } from './events';
 import { newImportId, newSyncId, updateIdFor, type UpdateIdentity } from './ids';
 import { UpdateIdSchema } from './update';
+import { entitySubject, parseEntitySubject, SUBJECTS, typeFilter } from './subjects';
 
 const identity: Required<UpdateIdentity> = {
   kind: 'software',
@@ -84,5 +85,27 @@ describe('random ids', () => {
     const id = newImportId();
     expect(id).toMatch(/^imp_[0-9a-f]{24}$/);
     expect(newImportId()).not.toBe(id);
+  });
+});
+
+describe('entity subjects', () => {
+  it('puts the entity id after the type and parses it back', () => {
+    const wire = entitySubject(SUBJECTS.published, 'upd_0123456789abcdef01234567');
+    expect(wire).toBe('updates.v1.published.upd_0123456789abcdef01234567');
+    expect(parseEntitySubject(wire)).toEqual({
+      type: SUBJECTS.published,
+      entityId: 'upd_0123456789abcdef01234567',
+    });
+    expect(typeFilter(SUBJECTS.published)).toBe('updates.v1.published.*');
+  });
+
+  it.each(['', 'a.b', 'a b', '*', '>', 'x'.repeat(201)])('refuses %j as a subject token', (id) => {
+    expect(() => entitySubject(SUBJECTS.imported, id)).toThrow(/cannot be a subject token/);
+  });
+
+  it('does not parse subjects that are not <type>.<entity>', () => {
+    expect(parseEntitySubject('updates.v1.imported')).toBeUndefined();
+    expect(parseEntitySubject('updates.v1.unknown.upd_1')).toBeUndefined();
+    expect(parseEntitySubject('dlq.v1.checksum.updates.v1.imported')).toBeUndefined();
   });
 });

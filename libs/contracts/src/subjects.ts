@@ -1,7 +1,13 @@
 /**
- * Every NATS subject the pipeline uses. Nothing else in the code base spells a subject out.
+ * Every event type the pipeline uses. Nothing else in the code base spells a subject out.
  * `v1` is the payload contract version: a breaking change gets a new subject, never a new shape
  * on an old one.
+ *
+ * On the wire each event is published on `<type>.<entity id>` (e.g.
+ * `updates.v1.published.upd_0123…`), so every entity has a subject of its own per type. That is
+ * what makes publication a compare-and-set: a decision is published with
+ * `Nats-Expected-Last-Subject-Sequence: 0`, and JetStream refuses a second one for the same entity
+ * at any time, not only inside the duplicate window. Subscribers filter on `<type>.*`.
  */
 export const SUBJECTS = {
   imported: 'updates.v1.imported',
@@ -12,9 +18,40 @@ export const SUBJECTS = {
   alertRaised: 'alerts.v1.raised',
   alertResolved: 'alerts.v1.resolved',
   syncRequested: 'feeds.v1.sync-requested',
+  entryRequested: 'feeds.v1.entry-requested',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 export const ALL_SUBJECTS: readonly Subject[] = Object.values(SUBJECTS);
+
+/** A token of a NATS subject: the entity ids the pipeline makes (`upd_…`, `sync_…`, `alert_…`). */
+const ENTITY_TOKEN = /^[A-Za-z0-9_-]{1,200}$/;
+
+export function isEntityToken(value: string): boolean {
+  return ENTITY_TOKEN.test(value);
+}
+
+/** The wire subject of one entity's event: `<type>.<entity id>`. */
+export function entitySubject(type: Subject, entityId: string): string {
+  if (!isEntityToken(entityId)) {
+    throw new Error(`entity id ${JSON.stringify(entityId)} cannot be a subject token`);
+  }
+  return `${type}.${entityId}`;
+}
+
+/** What a consumer of every entity's `type` events filters on. */
+export const typeFilter = (type: Subject): string => `${type}.*`;
+
+/** The type and entity of a wire subject, or undefined when it is not `<type>.<entity id>`. */
+export function parseEntitySubject(
+  wire: string,
+): { type: Subject; entityId: string } | undefined {
+  const cut = wire.lastIndexOf('.');
+  const type = wire.slice(0, cut);
+  const entityId = wire.slice(cut + 1);
+  if (cut < 0 || !(ALL_SUBJECTS as readonly string[]).includes(type) || !isEntityToken(entityId))
+    return undefined;
+  return { type: type as Subject, entityId };
+}
 
 /** Dead letters land on `dlq.v1.<service>.<original subject>` after the last delivery attempt. */
 export const DLQ_PREFIX = 'dlq.v1';
@@ -25,13 +62,23 @@ export interface StreamSpec {
   name: string;
   subjects: string[];
   description: string;
+  /**
+   * `limits` (default) keeps messages for every subscriber until the stream's age/size limits;
+   * `workqueue` removes a message once a consumer acks it (work for exactly one worker).
+   */
+  retention?: 'limits' | 'workqueue';
 }
 
 /** Streams are created (or updated) idempotently by every service at start-up. */
 export const STREAMS: readonly StreamSpec[] = [
   { name: 'UPDATES', subjects: ['updates.v1.>'], description: 'Update lifecycle events' },
   { name: 'ALERTS', subjects: ['alerts.v1.>'], description: 'Alert lifecycle events' },
-  { name: 'FEEDS', subjects: ['feeds.v1.>'], description: 'Feed sync requests (work for ingest)' },
+  {
+    name: 'FEEDS',
+    subjects: ['feeds.v1.>'],
+    description: 'Feed sync work for ingest: sync requests and one message per index entry',
+    retention: 'workqueue',
+  },
   {
     name: 'DLQ',
     subjects: [`${DLQ_PREFIX}.>`],

@@ -105,6 +105,14 @@ export const EVENT_DOCS = {
     summary: 'A feed sync was requested; ingest runs it and reports on `GET /v1/feeds/syncs/{id}`.',
     emitters: [{ service: 'ingest', when: 'when `POST /v1/feeds/sync` accepts a request' }],
   },
+  [SUBJECTS.entryRequested]: {
+    name: 'EntryRequested',
+    summary:
+      'One entry of a verified feed index, queued as work so replicas of ingest fetch entries in parallel.',
+    emitters: [
+      { service: 'ingest', when: 'when a sync has verified its index (one per entry)' },
+    ],
+  },
 } as const satisfies Record<Subject, EventDoc>;
 
 /** NATS wildcard match: `*` is one token, `>` one or more trailing tokens. */
@@ -170,7 +178,7 @@ function description(): string {
       const by = doc.emitters
         .map((e) => (e.stages ? `${e.service} (stage ${e.stages.join(', ')})` : e.service))
         .join(', ');
-      return [`\`${subject}\``, by, streamFor(subject)];
+      return [`\`${subject}.{entityId}\``, by, streamFor(subject)];
     }),
   ]);
   return [
@@ -191,13 +199,16 @@ function description(): string {
     '- **At least once.** Events are stored in JetStream streams and read through durable consumers',
     '  with explicit acknowledgement. A message that is not acknowledged in time (a crash, a restart,',
     '  a slow handler) is delivered again, so every consumer sees duplicates.',
+    '- **One subject per entity.** Each event is published on `<type>.<entity id>` (the update, alert,',
+    '  sync or sync entry it is about, also the CloudEvents `subject`); subscribe with `<type>.*`.',
+    '- **Stored once.** Decisions are published with `Nats-Expected-Last-Subject-Sequence: 0`, so the',
+    '  stream refuses a second event of the same type for the same entity at any time (while the first',
+    '  is retained). A subscriber reading a stream sees each decision once.',
     `- **Deterministic ids.** The CloudEvents \`id\` is derived from the fact the event reports (e.g.`,
-    `  \`<update id>:<subject>\`), never random, and is sent as the \`${DEDUPE_HEADER}\` header. JetStream`,
-    '  drops a re-publish with the same id within the stream duplicate window, so a producer that',
-    '  crashes between publishing and recording it can simply publish again.',
-    '- **Idempotent consumers.** Deduplication only holds within the duplicate window and only on',
-    '  publish; redeliveries and replays still reach consumers. Every consumer must make handling the',
-    '  same event twice harmless, keyed on the CloudEvents `id` or on the entity in `subject`.',
+    `  \`<update id>:<subject>\`), never random, and is sent as the \`${DEDUPE_HEADER}\` header, so a`,
+    '  re-published work message is also dropped within the stream duplicate window.',
+    '- **Idempotent consumers.** Redeliveries still reach consumers: handle the same event twice',
+    '  harmlessly, keyed on the CloudEvents `id` or on the entity in `subject`.',
     '- **Order.** A stream keeps publish order, but redeliveries arrive after later messages and there',
     '  is no order across streams: consumers must not depend on ordering.',
     `- **Dead letters.** A message that exhausts its deliveries, or that can never be processed (it`,
@@ -252,7 +263,14 @@ export function buildAsyncApi(): JsonObject {
     const emittedBy = doc.emitters
       .map((e) => `**${e.service}** ${e.when}${e.stages ? ` (stage ${e.stages.join(', ')})` : ''}.`)
       .join(' ');
-    channels[subject] = {
+    channels[`${subject}.{entityId}`] = {
+      parameters: {
+        entityId: {
+          description:
+            'The update, alert, sync or sync-entry id the event is about (the CloudEvents `subject`).',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+        },
+      },
       description: `${doc.summary}\n\nEmitted by: ${emittedBy}\n\nStream: ${stream}.`,
       subscribe: {
         operationId: `on${doc.name}`,
@@ -360,6 +378,7 @@ export function buildAsyncApi(): JsonObject {
       name: s.name,
       subjects: [...s.subjects],
       description: s.description,
+      ...(s.retention ? { retention: s.retention } : {}),
     })),
   };
 }

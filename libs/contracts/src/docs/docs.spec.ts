@@ -57,6 +57,9 @@ const deref = (doc: JsonObject, node: JsonObject): JsonObject => {
   return current;
 };
 
+/** Channels are per entity: `<type>.{entityId}`. */
+const ch = (subject: string): string => `${subject}.{entityId}`;
+
 describe('committed contract documents', () => {
   it.each(CONTRACT_DOCUMENTS.map((d) => [d.file, d.build] as const))(
     '%s matches what the code generates',
@@ -102,19 +105,22 @@ describe('AsyncAPI document', () => {
   });
 
   it('has a channel for every subject, and nothing but subjects and the DLQ', () => {
-    for (const subject of Object.values(SUBJECTS)) expect(channels).toHaveProperty([subject]);
-    expect(Object.keys(channels).sort()).toEqual([...ALL_SUBJECTS, DLQ_SUBJECT_PATTERN].sort());
+    for (const subject of Object.values(SUBJECTS)) expect(channels).toHaveProperty([ch(subject)]);
+    expect(Object.keys(channels).sort()).toEqual(
+      [...ALL_SUBJECTS.map(ch), DLQ_SUBJECT_PATTERN].sort(),
+    );
   });
 
   it('covers every EVENT_SCHEMAS key, and documents nothing else', () => {
     expect(Object.keys(EVENT_DOCS).sort()).toEqual(Object.keys(EVENT_SCHEMAS).sort());
-    for (const subject of Object.keys(EVENT_SCHEMAS)) expect(channels).toHaveProperty([subject]);
+    for (const subject of Object.keys(EVENT_SCHEMAS))
+      expect(channels).toHaveProperty([ch(subject)]);
   });
 
   it.each([...ALL_SUBJECTS])(
     '%s: a subscribe operation whose payload is the CloudEvent of its schema',
     (subject) => {
-      const channel = channels[subject];
+      const channel = channels[ch(subject)];
       expect(channel).not.toHaveProperty('publish');
       const operation = channel.subscribe as JsonObject;
       const message = deref(asyncapi, operation.message as JsonObject);
@@ -148,7 +154,7 @@ describe('AsyncAPI document', () => {
 
   it('names who emits each event', () => {
     const emitters = (subject: string): string[] =>
-      (channels[subject]['x-emitted-by'] as { service: string }[]).map((e) => e.service);
+      (channels[ch(subject)]['x-emitted-by'] as { service: string }[]).map((e) => e.service);
     expect(emitters(SUBJECTS.imported)).toEqual(['ingest']);
     expect(emitters(SUBJECTS.checksumVerified)).toEqual(['checksum']);
     expect(emitters(SUBJECTS.validated)).toEqual(['signature-validator']);
@@ -162,7 +168,7 @@ describe('AsyncAPI document', () => {
   });
 
   it('assigns every rejection stage to exactly one emitter of updates.v1.rejected', () => {
-    const rejected = channels[SUBJECTS.rejected]['x-emitted-by'] as {
+    const rejected = channels[ch(SUBJECTS.rejected)]['x-emitted-by'] as {
       service: string;
       stages: string[];
     }[];
@@ -218,6 +224,7 @@ describe('AsyncAPI document', () => {
       [SUBJECTS.alertRaised, 'ALERTS'],
       [SUBJECTS.alertResolved, 'ALERTS'],
       [SUBJECTS.syncRequested, 'FEEDS'],
+      [SUBJECTS.entryRequested, 'FEEDS'],
     ]);
     for (const service of SERVICE_NAMES) {
       for (const subject of ALL_SUBJECTS)
