@@ -1,27 +1,46 @@
 import {
   buildEvent,
   ContractViolation,
+  entitySubject,
   isSubject,
   type EventData,
   type Subject,
 } from '@sup/contracts';
 import type { JetStreamConnection } from './connection';
-import { DEFAULT_PUBLISH_RETRY, publishWithRetry, type RetryPolicy } from './publish-retry';
+import { errorMessage } from './errors';
+import {
+  DEFAULT_PUBLISH_RETRY,
+  publishWithRetry,
+  type PublishAck,
+  type RetryPolicy,
+} from './publish-retry';
 
-export interface PublishOptions {
-  /** Deterministic event id; also the JetStream message id, so a re-publish is de-duplicated. */
+/** One event to publish on `<type>.<entityId>`. */
+export interface OutgoingEvent<S extends Subject = Subject> {
+  type: S;
+  /** The entity the event is about (update, alert, sync, entry id): the subject's last token. */
+  entityId: string;
+  data: EventData<S>;
+  /** Deterministic event id; also the JetStream message id. */
   id: string;
-  /** The entity the event is about (update id, alert id, sync id): the correlation id in logs. */
-  subject?: string;
+  /** Event time; defaults to now. Stored decisions keep the time they were decided. */
+  time?: string;
 }
 
-export interface PublishResult {
-  seq: number;
-  /** True when JetStream already had a message with this id inside its duplicate window. */
-  duplicate: boolean;
-}
+export type PublishResult = PublishAck;
 
-/** Publishes contract-checked CloudEvents and waits until JetStream has stored them. */
+export type PublishOutcome =
+  ({ ok: true } & PublishResult) | { ok: false; error: Error; event: OutgoingEvent };
+
+/** Publishes in flight at once by `publishAll`: enough to keep the link busy, bounded in memory. */
+const DEFAULT_MAX_IN_FLIGHT = 256;
+
+/**
+ * Publishes contract-checked CloudEvents and waits until JetStream has stored them. Every publish
+ * is a compare-and-set on the entity's subject (`Nats-Expected-Last-Subject-Sequence: 0`): the
+ * first decision about an entity is the one the stream keeps, and a re-publish at any later time
+ * (redelivery, outbox sweep, dead-letter replay) is reported as a duplicate instead of stored.
+ */
 export class EventPublisher {
   constructor(
     private readonly connection: JetStreamConnection,
@@ -30,25 +49,56 @@ export class EventPublisher {
     private readonly retry: RetryPolicy = DEFAULT_PUBLISH_RETRY,
   ) {}
 
-  async publish<S extends Subject>(
-    subject: S,
-    data: EventData<S>,
-    opts: PublishOptions,
-  ): Promise<PublishResult> {
-    if (!isSubject(subject))
-      throw new ContractViolation(subject, ['not a subject of the contracts']);
-    const event = buildEvent(subject, data, {
-      id: opts.id,
-      source: this.source,
-      subject: opts.subject,
-    });
-    const ack = await publishWithRetry(
-      this.connection.js,
-      subject,
-      JSON.stringify(event),
-      opts.id,
-      this.retry,
+  /** The JSON text of the CloudEvent; throws ContractViolation for a payload that breaks its schema. */
+  encode(event: OutgoingEvent): string {
+    if (!isSubject(event.type))
+      throw new ContractViolation(event.type, ['not a subject of the contracts']);
+    return JSON.stringify(
+      buildEvent(event.type, event.data, {
+        id: event.id,
+        source: this.source,
+        subject: event.entityId,
+        ...(event.time ? { time: new Date(event.time) } : {}),
+      }),
     );
-    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  async publish<S extends Subject>(event: OutgoingEvent<S>): Promise<PublishResult> {
+    return publishWithRetry(
+      this.connection.js,
+      entitySubject(event.type, event.entityId),
+      this.encode(event),
+      event.id,
+      this.retry,
+      { once: true },
+    );
+  }
+
+  /**
+   * Publishes every event with at most `maxInFlight` awaiting their acknowledgement, and reports
+   * each outcome in input order: one failure never hides the others' results.
+   */
+  async publishAll(
+    events: readonly OutgoingEvent[],
+    maxInFlight = DEFAULT_MAX_IN_FLIGHT,
+  ): Promise<PublishOutcome[]> {
+    const outcomes = new Array<PublishOutcome>(events.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < events.length; i = next++) {
+        const event = events[i];
+        try {
+          outcomes[i] = { ok: true, ...(await this.publish(event)) };
+        } catch (error) {
+          outcomes[i] = {
+            ok: false,
+            event,
+            error: error instanceof Error ? error : new Error(errorMessage(error)),
+          };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(maxInFlight, events.length) }, worker));
+    return outcomes;
   }
 }

@@ -11,15 +11,18 @@ export interface HandlerBinding {
   durable: string;
   stream: string;
   handler: MessageHandler;
+  /** The handler takes an `EventBatch` (`@OnEvents`). */
+  batch: boolean;
 }
 
 /** Nest normalises `{subject, consumer}` to a JSON-like key; a plain `@EventPattern(subject)` is its subject. */
-function parseRoute(key: string): { subject: string; consumer: string } {
-  if (!key.startsWith('{')) return { subject: key, consumer: DEFAULT_CONSUMER };
-  const parsed = JSON.parse(key) as { subject?: unknown; consumer?: unknown };
+function parseRoute(key: string): { subject: string; consumer: string; batch: boolean } {
+  if (!key.startsWith('{')) return { subject: key, consumer: DEFAULT_CONSUMER, batch: false };
+  const parsed = JSON.parse(key) as { subject?: unknown; consumer?: unknown; batch?: unknown };
   return {
     subject: typeof parsed.subject === 'string' ? parsed.subject : '',
     consumer: typeof parsed.consumer === 'string' ? parsed.consumer : DEFAULT_CONSUMER,
+    batch: parsed.batch === true,
   };
 }
 
@@ -32,7 +35,7 @@ export function bindHandlers(
     if (!handler.isEventHandler) {
       throw new Error(`JetStreamServer only delivers events; ${key} is a request/reply pattern`);
     }
-    const { subject, consumer } = parseRoute(key);
+    const { subject, consumer, batch } = parseRoute(key);
     if (!isSubject(subject))
       throw new Error(`handler pattern ${key} does not name a contract subject`);
     const durable = durableName(service, consumer, subject);
@@ -42,7 +45,14 @@ export function bindHandlers(
         `two handler patterns map to the durable consumer ${durable}; give one a consumer name`,
       );
     }
-    bindings.push({ subject, consumer, durable, stream: streamForSubject(subject).name, handler });
+    bindings.push({
+      subject,
+      consumer,
+      durable,
+      stream: streamForSubject(subject).name,
+      handler,
+      batch,
+    });
   }
   return bindings;
 }

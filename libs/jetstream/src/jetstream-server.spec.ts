@@ -24,7 +24,9 @@ import { OnEvent } from './on-event';
 
 jest.setTimeout(30_000);
 
-const SUBJECT = SUBJECTS.syncRequested;
+// A stream with limits retention: several durables of one subject must be allowed.
+const SUBJECT = SUBJECTS.alertResolved;
+const STREAM = 'ALERTS';
 type SyncEvent = CloudEvent<typeof SUBJECT>;
 
 /** What a handler does with an event; `consumer` tells the main and projection handlers apart. */
@@ -85,7 +87,7 @@ function captureLogger(lines: LogLine[]): JetStreamLogger {
     (obj: object, msg?: string): void => {
       lines.push({ ...(obj as Record<string, unknown>), level, msg });
     };
-  return { info: at('info'), warn: at('warn'), error: at('error') };
+  return { debug: () => undefined, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 interface RunningApp {
@@ -116,8 +118,8 @@ afterEach(async () => {
 afterAll(async () => {
   // Tidy durables when the suite ran against a shared server (NATS_URL).
   for (const service of createdServices) {
-    for await (const ci of admin.jsm.consumers.list('FEEDS')) {
-      if (ci.name.startsWith(`${service}-`)) await admin.jsm.consumers.delete('FEEDS', ci.name);
+    for await (const ci of admin.jsm.consumers.list(STREAM)) {
+      if (ci.name.startsWith(`${service}-`)) await admin.jsm.consumers.delete(STREAM, ci.name);
     }
   }
   await admin?.close();
@@ -162,13 +164,18 @@ async function startApp(
 
 function syncData(tag: string, n = 0): EventData<typeof SUBJECT> {
   return {
-    syncId: `sync_${randomBytes(12).toString('hex')}`,
-    url: `https://feeds.test/${tag}/${n}`,
-    requestedAt: new Date().toISOString(),
+    alertId: `alr_${randomBytes(12).toString('hex')}`,
+    rule: 'spec-rule',
+    reason: `https://feeds.test/${tag}/${n}`,
+    resolvedAt: new Date().toISOString(),
   };
 }
 
-const ownEvent = (event: SyncEvent, tag: string): boolean => event.data.url.includes(`/${tag}/`);
+const ownEvent = (event: SyncEvent, tag: string): boolean => event.data.reason.includes(`/${tag}/`);
+
+/** Publishes `data` as the decision about its alert (`<type>.<alert id>`). */
+const publishAs = (data: EventData<typeof SUBJECT>, id: string) =>
+  publisher().publish({ type: SUBJECT, entityId: data.alertId, data, id });
 
 async function waitFor(
   what: string,
@@ -200,7 +207,7 @@ function collectDeadLetters(service: string): DeadLetter[] {
 }
 
 const consumerInfo = (service: string, consumer = 'main') =>
-  admin.jsm.consumers.info('FEEDS', durableName(service, consumer, SUBJECT));
+  admin.jsm.consumers.info(STREAM, durableName(service, consumer, SUBJECT));
 
 const publisher = (): EventPublisher => new EventPublisher(admin, '/services/spec');
 
@@ -226,7 +233,7 @@ describe('JetStreamServer in a Nest microservice', () => {
 
     const data = syncData(tag);
     const id = `evt-${tag}`;
-    const ack = await publisher().publish(SUBJECT, data, { id, subject: data.syncId });
+    const ack = await publishAs(data, id);
     expect(ack.duplicate).toBe(false);
 
     await waitFor('the handler', () => seen.length === 1);
@@ -236,11 +243,11 @@ describe('JetStreamServer in a Nest microservice', () => {
       id,
       source: '/services/spec',
       type: `io.signed-update-pipeline.${SUBJECT}`,
-      subject: data.syncId,
+      subject: data.alertId,
       data,
     });
     expect(call.deliveryCount).toBe(1);
-    expect(call.subject).toBe(SUBJECT);
+    expect(call.subject).toBe(`${SUBJECT}.${data.alertId}`);
     expect(call.streamSeq).toBe(ack.seq);
 
     await waitFor('the log line', () => logs.some((l) => l.eventId === id));
@@ -249,7 +256,7 @@ describe('JetStreamServer in a Nest microservice', () => {
     expect(lines[0]).toMatchObject({
       level: 'info',
       subject: SUBJECT,
-      correlationId: data.syncId,
+      correlationId: data.alertId,
       deliveryCount: 1,
       outcome: 'ack',
     });
@@ -265,7 +272,7 @@ describe('JetStreamServer in a Nest microservice', () => {
       calls++;
       await release.promise;
     });
-    const { seq } = await publisher().publish(SUBJECT, syncData(tag), { id: `evt-${tag}` });
+    const { seq } = await publishAs(syncData(tag), `evt-${tag}`);
 
     await waitFor('the handler to start', () => calls === 1);
     const during = await consumerInfo(service);
@@ -295,20 +302,20 @@ describe('JetStreamServer in a Nest microservice', () => {
     );
     const data = syncData(tag);
     const id = `evt-${tag}`;
-    const { seq } = await publisher().publish(SUBJECT, data, { id, subject: data.syncId });
+    const { seq } = await publishAs(data, id);
 
     await waitFor('the dead letter', () => letters.some((l) => l.streamSeq === seq));
     const letter = letters.find((l) => l.streamSeq === seq)!;
     expect(letter).toMatchObject({
       service,
       consumer: durableName(service, 'main', SUBJECT),
-      subject: SUBJECT,
+      subject: `${SUBJECT}.${data.alertId}`,
       streamSeq: seq,
       deliveries: 3,
       error: 'boom 3',
     });
     expect(new Date(letter.failedAt).toISOString()).toBe(letter.failedAt);
-    expect(JSON.parse(letter.event)).toMatchObject({ id, subject: data.syncId, data });
+    expect(JSON.parse(letter.event)).toMatchObject({ id, subject: data.alertId, data });
 
     await waitFor('the term', async () => (await consumerInfo(service)).num_ack_pending === 0);
     expect(attempts).toEqual([1, 2, 3]);
@@ -330,7 +337,7 @@ describe('JetStreamServer in a Nest microservice', () => {
       calls++;
       throw new PermanentError('cannot ever work');
     });
-    const { seq } = await publisher().publish(SUBJECT, syncData(tag), { id: `evt-${tag}` });
+    const { seq } = await publishAs(syncData(tag), `evt-${tag}`);
 
     await waitFor('the dead letter', () => letters.some((l) => l.streamSeq === seq));
     expect(letters.find((l) => l.streamSeq === seq)).toMatchObject({
@@ -350,8 +357,12 @@ describe('JetStreamServer in a Nest microservice', () => {
     });
     const notJson = 'definitely { not json';
     const wrongShape = JSON.stringify({ specversion: '1.0', id: 'x', hello: 'world' });
-    const a = await admin.js.publish(SUBJECT, notJson, { msgID: `raw-a-${service}` });
-    const b = await admin.js.publish(SUBJECT, wrongShape, { msgID: `raw-b-${service}` });
+    const a = await admin.js.publish(`${SUBJECT}.alr_a${service}`, notJson, {
+      msgID: `raw-a-${service}`,
+    });
+    const b = await admin.js.publish(`${SUBJECT}.alr_b${service}`, wrongShape, {
+      msgID: `raw-b-${service}`,
+    });
 
     await waitFor('both dead letters', () =>
       [a.seq, b.seq].every((seq) => letters.some((l) => l.streamSeq === seq)),
@@ -373,13 +384,13 @@ describe('JetStreamServer in a Nest microservice', () => {
       if (ownEvent(event, tag)) handled.push(event.id);
     });
     const data = syncData(tag, 1);
-    const first = await publisher().publish(SUBJECT, data, { id: `dup-${tag}` });
-    const second = await publisher().publish(SUBJECT, data, { id: `dup-${tag}` });
+    const first = await publishAs(data, `dup-${tag}`);
+    const second = await publishAs(data, `dup-${tag}`);
     expect(first.duplicate).toBe(false);
     expect(second).toEqual({ seq: first.seq, duplicate: true });
 
     // A later event proves the consumer got past the point where a second copy would have been.
-    await publisher().publish(SUBJECT, syncData(tag, 2), { id: `sentinel-${tag}` });
+    await publishAs(syncData(tag, 2), `sentinel-${tag}`);
     await waitFor('the sentinel', () => handled.includes(`sentinel-${tag}`));
     expect(handled.filter((id) => id === `dup-${tag}`)).toHaveLength(1);
   });
@@ -395,7 +406,7 @@ describe('JetStreamServer in a Nest microservice', () => {
       {},
       [MainHandler, ProjectionHandler],
     );
-    await publisher().publish(SUBJECT, syncData(tag), { id: `evt-${tag}` });
+    await publishAs(syncData(tag), `evt-${tag}`);
 
     await waitFor('both handlers', () => got.length === 2);
     expect(got.sort()).toEqual(['main', 'projection']);
@@ -423,8 +434,7 @@ describe('JetStreamServer in a Nest microservice', () => {
     await startApp(service, behaviour('b'), { concurrency: 1 });
 
     const ids = Array.from({ length: 10 }, (_, i) => `evt-${tag}-${i}`);
-    for (const [i, id] of ids.entries())
-      await publisher().publish(SUBJECT, syncData(tag, i), { id });
+    for (const [i, id] of ids.entries()) await publishAs(syncData(tag, i), id);
 
     await waitFor('all events', () => ids.every((id) => handledBy.has(id)));
     await waitFor('all acks', async () => (await consumerInfo(service)).num_ack_pending === 0);
@@ -446,7 +456,7 @@ describe('JetStreamServer in a Nest microservice', () => {
       // the server would redeliver after 300 + 50 ms without the heartbeat
       { ackWaitMs: 300, backoffMs: [50] },
     );
-    await publisher().publish(SUBJECT, syncData(tag), { id: `evt-${tag}` });
+    await publishAs(syncData(tag), `evt-${tag}`);
     await waitFor('the handler', () => attempts.length > 0);
     await waitFor('the ack', async () => (await consumerInfo(service)).num_ack_pending === 0);
     expect(attempts).toEqual([1]);
@@ -464,7 +474,7 @@ describe('JetStreamServer in a Nest microservice', () => {
       await release.promise;
       finished = true;
     });
-    const { seq } = await publisher().publish(SUBJECT, syncData(tag), { id: `evt-${tag}` });
+    const { seq } = await publishAs(syncData(tag), `evt-${tag}`);
     await waitFor('the handler to start', () => started);
 
     let closed = false;
@@ -495,7 +505,7 @@ describe('JetStreamServer in a Nest microservice', () => {
       { drainTimeoutMs: 100 },
     );
     const id = `evt-${tag}`;
-    await publisher().publish(SUBJECT, syncData(tag), { id });
+    await publishAs(syncData(tag), id);
     await waitFor('the first attempt', () => started);
 
     await first.close();
@@ -527,8 +537,8 @@ describe('JetStreamServer in a Nest microservice', () => {
     const { config } = created;
     const ms = (n: number): number => n * 1_000_000;
     expect(config).toMatchObject({
-      durable_name: `${service}-main-feeds_v1_sync-requested`,
-      filter_subject: SUBJECT,
+      durable_name: `${service}-main-alerts_v1_resolved`,
+      filter_subject: `${SUBJECT}.*`,
       ack_policy: 'explicit',
       deliver_policy: 'all',
       max_deliver: 5,

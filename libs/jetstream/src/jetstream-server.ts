@@ -1,11 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { ContractViolation, parseEvent, type CloudEvent } from '@sup/contracts';
+import {
+  ContractViolation,
+  parseEntitySubject,
+  parseEvent,
+  typeFilter,
+  type CloudEvent,
+} from '@sup/contracts';
 import { lastValueFrom } from 'rxjs';
 import type { JetStreamConnection } from './connection';
 import { backoffFor, consumerConfig, ensureConsumer } from './consumer-config';
+import { BatchRunner } from './batch-runner';
 import { ConsumerRunner } from './consumer-runner';
+import { EventBatch, type BatchItem, type ItemVerdict } from './event-batch';
 import { publishDeadLetter } from './dead-letter';
 import { errorMessage, PermanentError, toError } from './errors';
 import { JetStreamEventContext } from './event-context';
@@ -53,7 +61,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   override readonly transportId = JETSTREAM_TRANSPORT;
   private readonly settings: ServerSettings;
   private readonly log: JetStreamLogger;
-  private readonly runners: ConsumerRunner[] = [];
+  private readonly runners: (ConsumerRunner | BatchRunner)[] = [];
   private readonly deliveries = new Set<Delivery>();
   private closing: Promise<void> | undefined;
 
@@ -94,12 +102,31 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     for (const binding of bindings) {
       const config = consumerConfig(
         binding.durable,
-        binding.subject,
+        typeFilter(binding.subject),
         `${this.connection.service}: ${binding.consumer} handler of ${binding.subject}`,
         this.settings,
       );
       const refresh = async (): Promise<Consumer> =>
         js.consumers.getConsumerFromInfo(await ensureConsumer(jsm, binding.stream, config));
+      const connectionGone = (): boolean =>
+        this.connection.nc.isClosed() || this.connection.nc.isDraining();
+      if (binding.batch) {
+        const runner: BatchRunner = new BatchRunner(
+          binding.durable,
+          await refresh(),
+          {
+            batchSize: this.settings.batchSize,
+            batchWaitMs: this.settings.batchWaitMs,
+            pullExpiresMs: this.settings.pullExpiresMs,
+            logger: this.log,
+            refresh,
+            connectionGone,
+          },
+          (msgs): Promise<void> => this.deliverBatch(runner, binding, msgs),
+        );
+        this.runners.push(runner);
+        continue;
+      }
       const runner: ConsumerRunner = new ConsumerRunner(
         binding.durable,
         await refresh(),
@@ -108,7 +135,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           pullExpiresMs: this.settings.pullExpiresMs,
           logger: this.log,
           refresh,
-          connectionGone: () => this.connection.nc.isClosed() || this.connection.nc.isDraining(),
+          connectionGone,
         },
         (msg): Promise<void> => this.deliver(runner, binding, msg),
       );
@@ -117,7 +144,11 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     if (this.closing) return;
     for (const runner of this.runners) runner.start();
     this.log.info(
-      { consumers: bindings.map((b) => b.durable), concurrency: this.settings.concurrency },
+      {
+        consumers: bindings.map((b) => b.durable),
+        concurrency: this.settings.concurrency,
+        batchSize: this.settings.batchSize,
+      },
       bindings.length ? 'jetstream consumers started' : 'jetstream server has no @OnEvent handlers',
     );
   }
@@ -180,6 +211,178 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     }
   }
 
+  /**
+   * One batch: messages that break their contract (or outlived their deliveries) are dead-lettered
+   * alone; the rest go to the handler at once. If the handler throws, each item is tried again on
+   * its own, so one poison message cannot fail (or dead-letter) its neighbours.
+   */
+  private async deliverBatch(
+    runner: BatchRunner,
+    binding: HandlerBinding,
+    msgs: JsMsg[],
+  ): Promise<void> {
+    const deliveries = msgs.map((msg): Delivery => ({
+      msg,
+      binding,
+      startedAt: performance.now(),
+      settled: false,
+    }));
+    if (runner.isStopping) {
+      for (const d of deliveries) this.release(d, 'received while the server was closing');
+      return;
+    }
+    for (const d of deliveries) this.deliveries.add(d);
+    const heartbeat = setInterval(
+      () => {
+        for (const d of deliveries) if (!d.settled) d.msg.working();
+      },
+      Math.max(50, Math.floor(this.settings.ackWaitMs / 3)),
+    );
+    heartbeat.unref();
+    try {
+      const items: { item: BatchItem; delivery: Delivery }[] = [];
+      for (const delivery of deliveries) {
+        const parsed = this.parse(delivery);
+        if ('error' in parsed) {
+          await this.settle(delivery, { outcome: 'dead-letter', error: parsed.error });
+          continue;
+        }
+        items.push({ item: parsed.item, delivery });
+      }
+      if (items.length > 0) await this.runBatch(binding, items);
+      await this.connection.nc.flush().catch(() => undefined);
+      this.log.debug(
+        {
+          consumer: binding.durable,
+          size: msgs.length,
+          durationMs: Math.round(performance.now() - (deliveries[0]?.startedAt ?? 0)),
+        },
+        'batch handled',
+      );
+    } catch (error) {
+      this.log.error({ consumer: binding.durable, err: error }, 'batch delivery crashed');
+    } finally {
+      clearInterval(heartbeat);
+      for (const d of deliveries) this.deliveries.delete(d);
+    }
+  }
+
+  private async runBatch(
+    binding: HandlerBinding,
+    items: { item: BatchItem; delivery: Delivery }[],
+  ): Promise<void> {
+    const batch = new EventBatch(
+      binding.subject,
+      items.map((i) => i.item),
+    );
+    try {
+      await this.invoke(binding.handler, batch, undefined);
+    } catch (thrown) {
+      const error = toError(thrown);
+      if (items.length > 1 && !(error instanceof PermanentError)) {
+        this.log.warn(
+          { consumer: binding.durable, size: items.length, err: error },
+          'batch handler failed; trying each message on its own',
+        );
+        for (const one of items) await this.runBatch(binding, [one]);
+        return;
+      }
+      for (const { item, delivery } of items) {
+        await this.settle(delivery, this.verdictToDecision(item, { outcome: 'retry', error }));
+      }
+      return;
+    }
+    const acks: Delivery[] = [];
+    for (const { item, delivery } of items) {
+      const decision = this.verdictToDecision(item, batch.verdictOf(item));
+      if (decision.outcome === 'ack') acks.push(delivery);
+      else await this.settle(delivery, decision);
+    }
+    // Acks are fire-and-forget and flushed once per batch: an ack lost in transit only means a
+    // redelivery, which idempotent handlers absorb.
+    for (const delivery of acks) {
+      if (delivery.settled) continue;
+      delivery.settled = true;
+      delivery.msg.ack();
+    }
+    if (acks.length) {
+      this.log.info(
+        {
+          subject: binding.subject,
+          consumer: binding.durable,
+          acked: acks.length,
+          firstStreamSeq: acks[0].msg.seq,
+          durationMs: Math.round(performance.now() - acks[0].startedAt),
+        },
+        'events handled',
+      );
+    }
+  }
+
+  private verdictToDecision(item: BatchItem, verdict: ItemVerdict): Decision {
+    switch (verdict.outcome) {
+      case 'ack':
+        return { outcome: 'ack' };
+      case 'dead-letter':
+        return { outcome: 'dead-letter', error: verdict.error };
+      case 'retry':
+        if (item.finalAttempt || verdict.error instanceof ContractViolation)
+          return { outcome: 'dead-letter', error: verdict.error };
+        if (verdict.error instanceof PermanentError)
+          return { outcome: 'dead-letter', error: verdict.error };
+        return {
+          outcome: 'nak',
+          error: verdict.error,
+          delayMs: backoffFor(this.settings.backoffMs, item.deliveryCount),
+        };
+    }
+  }
+
+  /** Parses and checks one message of a batch; an error means it can only be dead-lettered. */
+  private parse(delivery: Delivery): { item: BatchItem } | { error: Error } {
+    const { msg, binding } = delivery;
+    const { maxDeliver } = this.settings;
+    let event: CloudEvent;
+    try {
+      let json: unknown;
+      try {
+        json = JSON.parse(msg.string());
+      } catch (error) {
+        throw new ContractViolation(binding.subject, [`not JSON: ${errorMessage(error)}`]);
+      }
+      delivery.eventId = idOf(json);
+      event = parseEvent(binding.subject, json);
+    } catch (error) {
+      return { error: toError(error) };
+    }
+    const entity = parseEntitySubject(msg.subject);
+    if (!entity || entity.type !== binding.subject) {
+      return {
+        error: new ContractViolation(binding.subject, [
+          `published on ${msg.subject}, not on ${binding.subject}.<entity id>`,
+        ]),
+      };
+    }
+    delivery.correlationId = event.subject ?? entity.entityId;
+    const attempt = msg.info.deliveryCount;
+    if (attempt > maxDeliver) {
+      return {
+        error: new Error(
+          `delivery ${attempt} exceeds maxDeliver ${maxDeliver}: the previous attempt never settled (replica died or ack wait expired)`,
+        ),
+      };
+    }
+    return {
+      item: {
+        event,
+        subject: msg.subject,
+        entityId: entity.entityId,
+        deliveryCount: attempt,
+        finalAttempt: attempt >= maxDeliver,
+      },
+    };
+  }
+
   private async decide(delivery: Delivery): Promise<Decision> {
     const { msg, binding } = delivery;
     const { maxDeliver, backoffMs } = this.settings;
@@ -226,8 +429,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
 
   private async invoke(
     handler: MessageHandler,
-    event: CloudEvent,
-    ctx: JetStreamEventContext,
+    event: CloudEvent | EventBatch,
+    ctx: JetStreamEventContext | undefined,
   ): Promise<void> {
     const failures: unknown[] = [];
     try {
@@ -269,7 +472,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           await publishDeadLetter(this.connection.js, {
             service: this.connection.service,
             consumer: binding.durable,
-            subject: binding.subject,
+            subject: msg.subject,
             streamSeq: msg.seq,
             deliveries: msg.info.deliveryCount,
             error: decision.error.message,

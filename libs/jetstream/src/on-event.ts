@@ -16,10 +16,12 @@ export interface OnEventOptions {
   consumer?: string;
 }
 
-/** The pattern object Nest stores for an `@OnEvent` handler (and normalises into its route key). */
+/** The pattern object Nest stores for an `@OnEvent(s)` handler (and normalises into its route key). */
 export interface JetStreamPattern {
   subject: Subject;
   consumer: string;
+  /** Present on `@OnEvents`: the handler takes an `EventBatch`. */
+  batch?: true;
 }
 
 /**
@@ -65,20 +67,36 @@ function reportingFailures(fn: (...args: unknown[]) => unknown): (...args: unkno
  * acked when it resolves and retried (then dead-lettered) when it throws.
  */
 export function OnEvent(subject: Subject, options: OnEventOptions = {}): MethodDecorator {
+  return declare('@OnEvent', subject, options, false);
+}
+
+/**
+ * Declares a batch handler: `@OnEvents(SUBJECTS.imported)` receives an `EventBatch` of up to the
+ * configured batch size of contract-checked events of every entity (`<type>.*`), for one bulk write
+ * and pipelined publishes. Items are acked when the handler resolves unless it marked them.
+ */
+export function OnEvents(subject: Subject, options: OnEventOptions = {}): MethodDecorator {
+  return declare('@OnEvents', subject, options, true);
+}
+
+function declare(
+  name: string,
+  subject: Subject,
+  options: OnEventOptions,
+  batch: boolean,
+): MethodDecorator {
   if (!isSubject(subject))
-    throw new Error(`@OnEvent: ${String(subject)} is not a subject of the contracts`);
+    throw new Error(`${name}: ${String(subject)} is not a subject of the contracts`);
   const consumer = options.consumer ?? DEFAULT_CONSUMER;
   if (!CONSUMER_NAME.test(consumer)) {
-    throw new Error(
-      `@OnEvent: consumer name must match ${CONSUMER_NAME.source}, got "${consumer}"`,
-    );
+    throw new Error(`${name}: consumer name must match ${CONSUMER_NAME.source}, got "${consumer}"`);
   }
-  const pattern: JetStreamPattern = { subject, consumer };
+  const pattern: JetStreamPattern = batch ? { subject, consumer, batch } : { subject, consumer };
 
   return (target, key, descriptor) => {
     const original: unknown = descriptor.value;
     if (typeof original !== 'function')
-      throw new Error(`@OnEvent can only decorate methods (${String(key)})`);
+      throw new Error(`${name} can only decorate methods (${String(key)})`);
     const wrapped = reportingFailures(original as (...args: unknown[]) => unknown);
     Object.defineProperty(wrapped, 'name', { value: (original as { name: string }).name });
     // Decorators applied before this one (listed below it) stored their metadata on the original.

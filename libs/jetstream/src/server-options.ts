@@ -13,6 +13,10 @@ export interface JetStreamServerOptions {
   maxAckPending?: number;
   /** How long close() waits for running handlers before handing their messages back. Default 25000. */
   drainTimeoutMs?: number;
+  /** Most messages an `@OnEvents` handler receives at once. Default 256. */
+  batchSize?: number;
+  /** How long a batch waits for more messages after the first (0: only what is buffered). Default 0. */
+  batchWaitMs?: number;
   /** Pull request lifetime. Default 30000 (minimum 1000). */
   pullExpiresMs?: number;
   logger?: JetStreamLogger;
@@ -28,6 +32,8 @@ const DEFAULTS: ServerSettings = {
   maxAckPending: 1_000,
   drainTimeoutMs: 25_000,
   pullExpiresMs: 30_000,
+  batchSize: 256,
+  batchWaitMs: 0,
 };
 
 /** Fails at construction, so a bad environment variable stops the service before it consumes anything. */
@@ -47,6 +53,8 @@ export function resolveSettings(options: Omit<JetStreamServerOptions, 'logger'>)
   integer('ackWaitMs', 100);
   integer('drainTimeoutMs', 0);
   integer('pullExpiresMs', 1_000);
+  integer('batchSize', 1);
+  integer('batchWaitMs', 0);
   if (s.backoffMs.length === 0 || s.backoffMs.some((ms) => !Number.isFinite(ms) || ms < 0)) {
     throw new Error(
       `JetStreamServer: backoffMs must be non-negative numbers, got [${s.backoffMs.join(', ')}]`,
