@@ -27,6 +27,22 @@ export { JetStreamEventContext } from './event-context';
 export { JetStreamModule } from './jetstream.module';
 export { PermanentError, PublishError } from './errors';
 export type { DeadLetter } from './dead-letter';
+export {
+  DeadLetterAdmin,
+  DLQ_STREAM,
+  type ActionResult,
+  type DeadLetterEntry,
+  type DeadLetterFilter,
+  type ListOptions,
+  type ListResult,
+} from './dead-letter-admin';
+export { runDeadLetterCli, EXIT, type CliIo } from './dead-letter-cli';
+export {
+  DEFAULT_STREAM_LIMITS,
+  streamSettingsProblems,
+  type StreamLimits,
+  type StreamSettings,
+} from './stream-settings';
 export type { JetStreamLogger } from './logger';
 export { WRONG_LAST_SEQUENCE, type RetryPolicy } from './publish-retry';
 export { durableName } from './consumer-config';

@@ -8,21 +8,37 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { STREAMS, type StreamSpec } from '@sup/contracts';
+import { errorMessage } from './errors';
 import { nanos } from './nats-types';
+import {
+  assertStreamSettings,
+  streamLimits,
+  type StreamRetention,
+  type StreamSettings,
+} from './stream-settings';
 
-export interface StreamSettings {
-  replicas: number;
-  duplicateWindowMs: number;
-}
+export type { StreamSettings };
+
+const RETENTION: Record<StreamRetention, RetentionPolicy> = {
+  limits: RetentionPolicy.Limits,
+  workqueue: RetentionPolicy.Workqueue,
+};
+
+/** JetStream spells "no size limit" -1 (and stores -1 when given 0); "no age limit" is 0. */
+const bytesLimit = (maxBytes: number | undefined): number =>
+  maxBytes !== undefined && maxBytes > 0 ? maxBytes : -1;
 
 export function streamConfig(spec: StreamSpec, settings: StreamSettings): StreamConfig {
+  const limits = streamLimits(spec.name, settings);
   return {
     name: spec.name,
     subjects: [...spec.subjects],
     description: spec.description,
     storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
+    retention: RETENTION[spec.retention ?? 'limits'],
     duplicate_window: nanos(settings.duplicateWindowMs),
+    max_age: nanos(limits.maxAgeMs),
+    max_bytes: bytesLimit(limits.maxBytes),
     num_replicas: settings.replicas,
   } as StreamConfig;
 }
@@ -57,35 +73,64 @@ export async function ensureStream(
     } catch (error) {
       // Another replica may have created it between our lookup and our create.
       existing = await findStream(jsm, desired.name);
-      if (!existing) throw error;
+      if (!existing) throw explained(desired, error);
     }
   }
   const current = existing.config;
   if (current.storage !== desired.storage || current.retention !== desired.retention) {
     throw new Error(
       `stream ${desired.name} exists with storage=${current.storage} retention=${current.retention}; ` +
-        `it must be ${desired.storage}/${desired.retention} and JetStream cannot change that in place`,
+        `it must be ${desired.storage}/${desired.retention} and JetStream cannot change that in place. ` +
+        `Stop the services, let its consumers finish, delete the stream (its messages are lost, ` +
+        `e.g. \`nats stream rm ${desired.name}\`) and start again to recreate it`,
     );
   }
   const drifted =
     !sameSubjects(current.subjects, desired.subjects) ||
     (current.description ?? '') !== (desired.description ?? '') ||
     current.duplicate_window !== desired.duplicate_window ||
+    (current.max_age ?? 0) !== desired.max_age ||
+    bytesLimit(current.max_bytes) !== desired.max_bytes ||
     current.num_replicas !== desired.num_replicas;
   if (!drifted) return existing;
-  return jsm.streams.update(desired.name, {
-    subjects: desired.subjects,
-    description: desired.description,
-    duplicate_window: desired.duplicate_window,
-    num_replicas: desired.num_replicas,
-  });
+  try {
+    // One update, so JetStream checks the duplicate window against the new max age, not the old.
+    return await jsm.streams.update(desired.name, {
+      subjects: desired.subjects,
+      description: desired.description,
+      duplicate_window: desired.duplicate_window,
+      max_age: desired.max_age,
+      max_bytes: desired.max_bytes,
+      num_replicas: desired.num_replicas,
+    });
+  } catch (error) {
+    throw explained(desired, error);
+  }
 }
 
+/** JSStorageResourcesExceededErr; the client library names no constant for it. */
+const STORAGE_RESOURCES_EXCEEDED = 10047;
+
+/** JetStream reserves max_bytes up front; its bare "insufficient storage" names neither stream nor fix. */
+function explained(desired: StreamConfig, error: unknown): unknown {
+  if (!(error instanceof JetStreamApiError) || error.code !== STORAGE_RESOURCES_EXCEEDED) {
+    return error;
+  }
+  return new Error(
+    `stream ${desired.name}: JetStream cannot reserve its max bytes (${desired.max_bytes}): ` +
+      `${errorMessage(error)}. Lower JS_${desired.name}_MAX_BYTES or give JetStream more storage`,
+    { cause: error },
+  );
+}
+
+/** Checks the settings first, so a bad one changes none of the streams. */
 export async function ensureStreams(
   jsm: JetStreamManager,
   settings: StreamSettings,
+  specs: readonly StreamSpec[] = STREAMS,
 ): Promise<void> {
-  for (const spec of STREAMS) await ensureStream(jsm, streamConfig(spec, settings));
+  assertStreamSettings(settings, specs);
+  for (const spec of specs) await ensureStream(jsm, streamConfig(spec, settings));
 }
 
 /** NATS subject matching: `*` is one token, `>` one or more trailing tokens. */

@@ -1,4 +1,10 @@
 import { join, resolve } from 'node:path';
+import {
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_STREAM_LIMITS,
+  streamSettingsProblems,
+  type StreamLimits,
+} from '@sup/jetstream';
 import { z } from 'zod';
 
 /** Raised when the environment is unusable; the message lists every bad variable at once. */
@@ -21,6 +27,29 @@ const msList = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of milliseconds, e.g. "1000,5000,15000"')
   .transform((s) => s.split(',').map(Number));
+
+const HOUR_MS = 3_600_000;
+const CENTURY_H = 100 * 365 * 24;
+type LimitedStream = keyof typeof DEFAULT_STREAM_LIMITS;
+/** Per-stream retention, `JS_<STREAM>_MAX_AGE_H` and `JS_<STREAM>_MAX_BYTES`: 0 means no limit. */
+const maxAgeH = (stream: LimitedStream) =>
+  z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(CENTURY_H)
+    .default(DEFAULT_STREAM_LIMITS[stream].maxAgeMs / HOUR_MS);
+const maxBytes = (stream: LimitedStream) =>
+  z.coerce.number().int().min(0).default(DEFAULT_STREAM_LIMITS[stream].maxBytes);
+const StreamEnvShape = {
+  JS_DUPLICATE_WINDOW_MS: positiveInt.max(CENTURY_H * HOUR_MS).default(DEFAULT_DUPLICATE_WINDOW_MS),
+  JS_UPDATES_MAX_AGE_H: maxAgeH('UPDATES'),
+  JS_UPDATES_MAX_BYTES: maxBytes('UPDATES'),
+  JS_ALERTS_MAX_AGE_H: maxAgeH('ALERTS'),
+  JS_ALERTS_MAX_BYTES: maxBytes('ALERTS'),
+  JS_DLQ_MAX_AGE_H: maxAgeH('DLQ'),
+  JS_DLQ_MAX_BYTES: maxBytes('DLQ'),
+};
 
 /** Settings every service shares. Service-specific schemas extend this one. */
 export const BaseEnvSchema = z.object({
@@ -47,6 +76,7 @@ export const BaseEnvSchema = z.object({
   ARTIFACT_DIR: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   JS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  ...StreamEnvShape,
   JS_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
   JS_BACKOFF_MS: msList.default('1000,5000,15000,30000'),
   JS_ACK_WAIT_MS: positiveInt.default(30_000),
@@ -76,6 +106,35 @@ export interface BaseConfig {
     concurrency: number;
   };
   shutdownGraceMs: number;
+  /** Every service creates or updates the streams at start-up with these. */
+  streams: { duplicateWindowMs: number; limits: Record<string, StreamLimits> };
+}
+
+/**
+ * The env schema bounds each value; what is left is the duplicate window against each max age,
+ * checked here so the service stops with exit code 2 instead of failing half-started in JetStream.
+ */
+function streamsConfig(service: string, env: BaseEnv): BaseConfig['streams'] {
+  const limits = (maxAgeH: number, maxBytes: number): StreamLimits => ({
+    maxAgeMs: maxAgeH * HOUR_MS,
+    maxBytes,
+  });
+  const streams = {
+    duplicateWindowMs: env.JS_DUPLICATE_WINDOW_MS,
+    limits: {
+      UPDATES: limits(env.JS_UPDATES_MAX_AGE_H, env.JS_UPDATES_MAX_BYTES),
+      ALERTS: limits(env.JS_ALERTS_MAX_AGE_H, env.JS_ALERTS_MAX_BYTES),
+      DLQ: limits(env.JS_DLQ_MAX_AGE_H, env.JS_DLQ_MAX_BYTES),
+    },
+  };
+  const problems = streamSettingsProblems({ replicas: env.JS_REPLICAS, ...streams });
+  if (problems.length > 0) {
+    throw new ConfigError(
+      service,
+      problems.map((p) => `JS_DUPLICATE_WINDOW_MS: ${p}`),
+    );
+  }
+  return streams;
 }
 
 export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
@@ -102,6 +161,7 @@ export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
       concurrency: env.JS_CONCURRENCY,
     },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    streams: streamsConfig(service, env),
   };
 }
 
