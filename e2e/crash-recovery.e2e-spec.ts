@@ -2,7 +2,7 @@ import { buildFeed, createTestPki, eventually, Pipeline, sleep, type TestPki } f
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { settled } from './helpers';
+import { settled, SYNC_FINISHED } from './helpers';
 
 jest.setTimeout(300_000);
 
@@ -52,7 +52,7 @@ describe('crash recovery: SIGKILL in the middle of a sync loses nothing', () => 
           'GET',
           `/v1/feeds/syncs/${started.body.id}`,
         );
-        return s.body.state === 'running' ? undefined : s.body;
+        return SYNC_FINISHED.has(s.body.state) ? s.body : undefined;
       },
       'the resumed sync to finish',
       180_000,

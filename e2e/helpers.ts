@@ -8,7 +8,10 @@ export interface SyncStatus {
   imported: number;
   unchanged: number;
   rejected: number;
+  failed: number;
+  pending: number;
   total?: number;
+  failures?: { index: number; code: string; reason: string }[];
 }
 export interface UpdateItem {
   id: string;
@@ -20,12 +23,14 @@ export interface UpdateItem {
   rejection?: { stage: string; code: string; reason: string };
 }
 
+export const SYNC_FINISHED = new Set(['completed', 'refused', 'failed']);
+
 export async function syncAndWait(p: Pipeline, url?: string): Promise<SyncStatus> {
   const started = await p.api<{ id: string }>('POST', '/v1/feeds/sync', url ? { url } : {});
   expect(started.status).toBe(202);
   return eventually(async () => {
     const s = await p.api<SyncStatus>('GET', `/v1/feeds/syncs/${started.body.id}`);
-    return s.body.state === 'running' ? undefined : s.body;
+    return SYNC_FINISHED.has(s.body.state) ? s.body : undefined;
   }, `sync ${started.body.id}`);
 }
 

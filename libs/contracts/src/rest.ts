@@ -5,7 +5,7 @@ import { RejectionStageSchema, UpdateKindSchema, UpdateStateSchema } from './upd
 export const SyncRequestSchema = z.object({ url: z.string().min(1).max(2048).optional() }).strict();
 export type SyncRequest = z.infer<typeof SyncRequestSchema>;
 
-export const SYNC_STATES = ['running', 'completed', 'refused', 'failed'] as const;
+export const SYNC_STATES = ['requested', 'running', 'completed', 'refused', 'failed'] as const;
 export const SyncStatusSchema = z.object({
   id: z.string(),
   url: z.string(),
@@ -16,10 +16,20 @@ export const SyncStatusSchema = z.object({
   imported: z.number().int(),
   unchanged: z.number().int(),
   rejected: z.number().int(),
+  /** Entries that could not be fetched after their retries (no verdict on the update). */
+  failed: z.number().int(),
+  /** Entries not finished yet. */
+  pending: z.number().int(),
   total: z.number().int().optional(),
+  /** Why entries failed, by their index in the feed (at most 100 are listed). */
+  failures: z
+    .array(z.object({ index: z.number().int(), code: z.string(), reason: z.string() }))
+    .optional(),
   requestedAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** The sync ends by this time, completed or failed with the entries still unfinished. */
+  deadline: z.string(),
 });
 export type SyncStatus = z.infer<typeof SyncStatusSchema>;
 

@@ -81,6 +81,9 @@ export const BaseEnvSchema = z.object({
   JS_BACKOFF_MS: msList.default('1000,5000,15000,30000'),
   JS_ACK_WAIT_MS: positiveInt.default(30_000),
   JS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  JS_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(256),
+  JS_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(5_000).default(0),
+  OUTBOX_SWEEP_MS: positiveInt.default(5_000),
   SHUTDOWN_GRACE_MS: positiveInt.default(20_000),
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
@@ -104,7 +107,11 @@ export interface BaseConfig {
     backoffMs: number[];
     ackWaitMs: number;
     concurrency: number;
+    batchSize: number;
+    batchWaitMs: number;
   };
+  /** How often the outbox sweeper re-publishes events whose first publish failed. */
+  outboxSweepMs: number;
   shutdownGraceMs: number;
   /** Every service creates or updates the streams at start-up with these. */
   streams: { duplicateWindowMs: number; limits: Record<string, StreamLimits> };
@@ -159,7 +166,10 @@ export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
       backoffMs: env.JS_BACKOFF_MS,
       ackWaitMs: env.JS_ACK_WAIT_MS,
       concurrency: env.JS_CONCURRENCY,
+      batchSize: env.JS_BATCH_SIZE,
+      batchWaitMs: env.JS_BATCH_WAIT_MS,
     },
+    outboxSweepMs: env.OUTBOX_SWEEP_MS,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     streams: streamsConfig(service, env),
   };

@@ -1,4 +1,12 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { MongooseModule, getConnectionToken, getModelToken } from '@nestjs/mongoose';
 import { EventPublisher, JetStreamConnection, JetStreamModule } from '@sup/jetstream';
 import type { Connection, Model } from 'mongoose';
@@ -7,7 +15,13 @@ import type { Logger } from 'pino';
 import type { BaseConfig } from './config';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
 import { mongoHealthCheck } from './mongo';
-import { OUTCOME_MODEL, OutcomeLedger, OutcomeSchema, type OutcomeDoc } from './outcome-ledger';
+import {
+  MongoOutboxRepository,
+  Outbox,
+  OUTBOX_MODEL,
+  OutboxSchema,
+  type OutboxEntry,
+} from './outbox';
 
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -16,6 +30,20 @@ export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   config: C;
   connection: JetStreamConnection;
   logger: Logger;
+}
+
+/** The outbox sweeper runs on every replica from start-up until shutdown. */
+@Injectable()
+class OutboxLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(Outbox) private readonly outbox: Outbox) {}
+
+  onApplicationBootstrap(): void {
+    this.outbox.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.outbox.stop();
+  }
 }
 
 /**
@@ -36,7 +64,7 @@ export class ServiceCoreModule {
           retryDelay: 2_000,
           serverSelectionTimeoutMS: 10_000,
         }),
-        MongooseModule.forFeature([{ name: OUTCOME_MODEL, schema: OutcomeSchema }]),
+        MongooseModule.forFeature([{ name: OUTBOX_MODEL, schema: OutboxSchema }]),
         JetStreamModule.forRoot(ctx.connection, `/services/${ctx.config.service}`),
       ],
       controllers: [HealthController],
@@ -44,11 +72,15 @@ export class ServiceCoreModule {
         { provide: SERVICE_CONFIG, useValue: ctx.config },
         { provide: ROOT_LOGGER, useValue: ctx.logger },
         {
-          provide: OutcomeLedger,
-          inject: [getModelToken(OUTCOME_MODEL), EventPublisher],
-          useFactory: (model: Model<OutcomeDoc>, publisher: EventPublisher) =>
-            new OutcomeLedger(model, publisher),
+          provide: Outbox,
+          inject: [getModelToken(OUTBOX_MODEL), EventPublisher],
+          useFactory: (model: Model<OutboxEntry>, publisher: EventPublisher) =>
+            new Outbox(new MongoOutboxRepository(model), publisher, ctx.logger, {
+              sweepIntervalMs: ctx.config.outboxSweepMs,
+              sweepBatch: 500,
+            }),
         },
+        OutboxLifecycle,
         {
           provide: HEALTH_CHECKS,
           inject: [getConnectionToken()],
@@ -58,7 +90,7 @@ export class ServiceCoreModule {
           ],
         },
       ],
-      exports: [SERVICE_CONFIG, ROOT_LOGGER, OutcomeLedger, MongooseModule],
+      exports: [SERVICE_CONFIG, ROOT_LOGGER, Outbox, MongooseModule],
     };
   }
 }

@@ -6,7 +6,6 @@ export * from './http-errors';
 export * from './core.module';
 export * from './bootstrap';
 export * from './artifact-store.module';
-export * from './outcome-ledger';
+export * from './outbox';
 export * from './outcomes';
 export * from './trust-config';
-export * from './keyed-mutex';

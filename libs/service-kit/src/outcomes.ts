@@ -6,15 +6,18 @@ import {
   type Subject,
   type UpdateDescriptor,
 } from '@sup/contracts';
-import type { StageOutcome } from './outcome-ledger';
+import type { OutgoingEvent } from '@sup/jetstream';
 
-/** An outcome about one entity; its event id is derived from the entity, so replays deduplicate. */
-export function outcomeFor<S extends Subject>(
-  subject: S,
-  key: string,
+/**
+ * The event announcing a decision about one entity. Its id is derived from the entity and type,
+ * and it is published on the entity's own subject, so the stream keeps exactly one per entity.
+ */
+export function decision<S extends Subject>(
+  type: S,
+  entityId: string,
   data: EventData<S>,
-): StageOutcome<S> {
-  return { subject, data, eventId: eventId(subject, key), correlationId: key };
+): OutgoingEvent<S> {
+  return { type, entityId, data, id: eventId(type, entityId) };
 }
 
 export function rejectionOf(
@@ -22,8 +25,8 @@ export function rejectionOf(
   stage: RejectionStage,
   code: string,
   reason: string,
-): StageOutcome<typeof SUBJECTS.rejected> {
-  return outcomeFor(SUBJECTS.rejected, update.updateId, {
+): OutgoingEvent<typeof SUBJECTS.rejected> {
+  return decision(SUBJECTS.rejected, update.updateId, {
     updateId: update.updateId,
     stage,
     code,

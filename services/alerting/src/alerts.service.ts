@@ -1,59 +1,51 @@
-import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { SUBJECTS, type Alert, type EventData } from '@sup/contracts';
-import { OutcomeLedger, insertOnce, outcomeFor, type StageOutcome } from '@sup/service-kit';
-import type { Model } from 'mongoose';
-import { ALERT_MODEL, type AlertRecord } from './alert.schema';
+import { Inject, Injectable } from '@nestjs/common';
+import { SUBJECTS, type Alert } from '@sup/contracts';
+import type { EventBatch } from '@sup/jetstream';
+import { announceBatch, decision, Outbox } from '@sup/service-kit';
+import type { AlertRecord } from './alert.schema';
+import { AlertRepository, type AlertQuery } from './alert.repository';
 import { rejectionAlert } from './rejection-alert';
 
 @Injectable()
 export class AlertsService {
   constructor(
-    @InjectModel(ALERT_MODEL) private readonly alerts: Model<AlertRecord>,
-    private readonly ledger: OutcomeLedger,
+    private readonly alerts: AlertRepository,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
-  raiseForRejection(
-    r: EventData<typeof SUBJECTS.rejected>,
-  ): Promise<{ outcome: StageOutcome; replayed: boolean }> {
-    const alert = rejectionAlert(r);
-    return this.ledger.once(`alert:${alert.alertId}`, async () => {
-      const raisedAt = new Date();
-      await insertOnce(this.alerts, alert.alertId, {
+  /** One alert per rejected update: one bulk insert for the batch, then the announcements. */
+  async raiseForRejections(batch: EventBatch<typeof SUBJECTS.rejected>): Promise<void> {
+    const raisedAt = new Date();
+    const decided = batch.items.map((item) => {
+      const alert = rejectionAlert(item.event.data);
+      return {
+        item,
+        alert,
+        events: [
+          decision(SUBJECTS.alertRaised, alert.alertId, {
+            ...alert,
+            raisedAt: raisedAt.toISOString(),
+          }),
+        ],
+      };
+    });
+    await this.alerts.insertNew(
+      decided.map(({ alert }): AlertRecord => ({
+        _id: alert.alertId,
         rule: alert.rule,
         severity: alert.severity,
         state: 'raised',
         summary: alert.summary,
-        updateId: alert.updateId,
+        ...(alert.updateId ? { updateId: alert.updateId } : {}),
         details: alert.details,
         raisedAt,
-      });
-      return outcomeFor(SUBJECTS.alertRaised, alert.alertId, {
-        ...alert,
-        raisedAt: raisedAt.toISOString(),
-      });
-    });
+      })),
+    );
+    await announceBatch(batch, this.outbox, decided);
   }
 
-  async list(q: {
-    state?: string;
-    rule?: string;
-    limit: number;
-    offset: number;
-  }): Promise<{ items: Alert[]; total: number }> {
-    const filter: Record<string, string> = {};
-    if (q.state) filter.state = q.state;
-    if (q.rule) filter.rule = q.rule;
-    const [docs, total] = await Promise.all([
-      this.alerts
-        .find(filter)
-        .sort({ raisedAt: -1, _id: 1 })
-        .skip(q.offset)
-        .limit(q.limit)
-        .lean()
-        .exec(),
-      this.alerts.countDocuments(filter).exec(),
-    ]);
+  async list(q: AlertQuery): Promise<{ items: Alert[]; total: number }> {
+    const { docs, total } = await this.alerts.page(q);
     return {
       items: docs.map((d) => ({
         id: d._id,

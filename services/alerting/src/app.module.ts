@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ServiceCoreModule, type ServiceContext } from '@sup/service-kit';
 import { ALERT_MODEL, AlertSchema } from './alert.schema';
+import { AlertRepository } from './alert.repository';
 import { AlertsController } from './alerts.controller';
 import { AlertsService } from './alerts.service';
 import { RejectionHandler } from './rejection.handler';
@@ -16,7 +17,7 @@ export class AppModule {
         MongooseModule.forFeature([{ name: ALERT_MODEL, schema: AlertSchema }]),
       ],
       controllers: [RejectionHandler, AlertsController],
-      providers: [AlertsService],
+      providers: [AlertRepository, AlertsService],
     };
   }
 }

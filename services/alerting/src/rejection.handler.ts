@@ -1,15 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { SUBJECTS, type CloudEvent } from '@sup/contracts';
-import { OnEvent } from '@sup/jetstream';
+import { SUBJECTS } from '@sup/contracts';
+import { EventBatch, OnEvents } from '@sup/jetstream';
 import { AlertsService } from './alerts.service';
 
 @Controller()
 export class RejectionHandler {
   constructor(private readonly alerts: AlertsService) {}
 
-  @OnEvent(SUBJECTS.rejected)
-  async onRejected(@Payload() event: CloudEvent<typeof SUBJECTS.rejected>): Promise<void> {
-    await this.alerts.raiseForRejection(event.data);
+  @OnEvents(SUBJECTS.rejected)
+  onRejected(@Payload() batch: EventBatch<typeof SUBJECTS.rejected>): Promise<void> {
+    return this.alerts.raiseForRejections(batch);
   }
 }

@@ -2,27 +2,46 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ArtifactNotFoundError, type ArtifactStore } from '@sup/artifact-store';
 import { SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
 import { hashStream } from '@sup/integrity';
+import type { EventBatch, OutgoingEvent } from '@sup/jetstream';
 import {
+  announceBatch,
   ARTIFACT_STORE,
-  OutcomeLedger,
-  outcomeFor,
+  decision,
+  mapLimited,
+  Outbox,
   rejectionOf,
-  type StageOutcome,
 } from '@sup/service-kit';
 import { checksumVerdict } from './checksum-verdict';
 
+/** Artifacts hashed at once per replica: reading is I/O, hashing one core's worth of CPU. */
+const HASH_CONCURRENCY = 4;
+
+/**
+ * The checksum stage keeps no state: its verdict is a pure function of the stored bytes and the
+ * published digest, so a redelivery recomputes the same verdict and the stream's compare-and-set
+ * keeps the first announcement.
+ */
 @Injectable()
 export class ChecksumService {
   constructor(
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
-    private readonly ledger: OutcomeLedger,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
-  verify(update: UpdateDescriptor): Promise<{ outcome: StageOutcome; replayed: boolean }> {
-    return this.ledger.once(`checksum:${update.updateId}`, () => this.decide(update));
+  async verifyBatch(batch: EventBatch<typeof SUBJECTS.imported>): Promise<void> {
+    const decided = await mapLimited(batch.items, HASH_CONCURRENCY, async (item) => {
+      try {
+        return { item, events: [await this.decide(item.event.data.update)] };
+      } catch (error) {
+        // The store could not be read (not: the bytes are missing): worth another attempt.
+        batch.retry(item, error instanceof Error ? error : new Error(String(error)));
+        return { item, events: [] };
+      }
+    });
+    await announceBatch(batch, this.outbox, decided);
   }
 
-  private async decide(update: UpdateDescriptor): Promise<StageOutcome> {
+  async decide(update: UpdateDescriptor): Promise<OutgoingEvent> {
     let measured: { sha256: string; size: number };
     try {
       measured = await hashStream(await this.store.open(update.artifact.storeKey));
@@ -39,7 +58,7 @@ export class ChecksumService {
     }
     const verdict = checksumVerdict(update.artifact, measured);
     if (!verdict.ok) return rejectionOf(update, 'checksum', verdict.code, verdict.reason);
-    return outcomeFor(SUBJECTS.checksumVerified, update.updateId, {
+    return decision(SUBJECTS.checksumVerified, update.updateId, {
       update,
       computedSha256: measured.sha256,
       computedSize: measured.size,

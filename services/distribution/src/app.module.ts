@@ -1,19 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import type { UpdateView } from '@sup/domain';
+import { JetStreamConnection, VersionedStore } from '@sup/jetstream';
 import { ServiceCoreModule, type ServiceContext } from '@sup/service-kit';
+import { CatalogRepository } from './catalog.repository';
 import { CatalogService } from './catalog.service';
 import { OpenApiController } from './openapi.controller';
 import { PublishHandler } from './publish.handler';
-import {
-  CATALOG_MODEL,
-  CatalogSchema,
-  UPDATE_EVENT_MODEL,
-  UPDATE_VIEW_MODEL,
-  UpdateEventSchema,
-  UpdateViewSchema,
-} from './schemas';
+import { CATALOG_MODEL, CatalogSchema, UPDATE_VIEW_MODEL, UpdateViewSchema } from './schemas';
 import { UpdateViewHandler } from './update-view.handler';
-import { UpdateViewService } from './update-view.service';
+import { UpdateViewProjection } from './update-view.repository';
+import { UPDATE_VIEW_STORE, UpdateViewService } from './update-view.service';
 import { UpdatesController } from './updates.controller';
 
 @Module({})
@@ -26,11 +23,24 @@ export class AppModule {
         MongooseModule.forFeature([
           { name: CATALOG_MODEL, schema: CatalogSchema },
           { name: UPDATE_VIEW_MODEL, schema: UpdateViewSchema },
-          { name: UPDATE_EVENT_MODEL, schema: UpdateEventSchema },
         ]),
       ],
       controllers: [PublishHandler, UpdateViewHandler, UpdatesController, OpenApiController],
-      providers: [CatalogService, UpdateViewService],
+      providers: [
+        CatalogRepository,
+        CatalogService,
+        UpdateViewProjection,
+        UpdateViewService,
+        {
+          provide: UPDATE_VIEW_STORE,
+          inject: [JetStreamConnection],
+          useFactory: (connection: JetStreamConnection) =>
+            VersionedStore.open<UpdateView>(connection, 'update_views', {
+              replicas: ctx.config.jetstream.replicas,
+              description: 'Each update’s view, merged from its events by compare-and-set',
+            }),
+        },
+      ],
     };
   }
 }

@@ -1,37 +1,49 @@
-import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { SUBJECTS, type EventData } from '@sup/contracts';
-import { OutcomeLedger, insertOnce, outcomeFor, type StageOutcome } from '@sup/service-kit';
-import type { Model } from 'mongoose';
-import { CATALOG_MODEL, type CatalogEntry } from './schemas';
+import { Inject, Injectable } from '@nestjs/common';
+import { SUBJECTS } from '@sup/contracts';
+import type { EventBatch } from '@sup/jetstream';
+import { announceBatch, decision, Outbox } from '@sup/service-kit';
+import { CatalogRepository } from './catalog.repository';
+import type { CatalogEntry } from './schemas';
 
 @Injectable()
 export class CatalogService {
   constructor(
-    @InjectModel(CATALOG_MODEL) private readonly catalog: Model<CatalogEntry>,
-    private readonly ledger: OutcomeLedger,
+    private readonly catalog: CatalogRepository,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
-  /** Takes a validated update into the catalog and announces it; safe to repeat. */
-  publish(
-    validated: EventData<typeof SUBJECTS.validated>,
-  ): Promise<{ outcome: StageOutcome; replayed: boolean }> {
-    const { update } = validated;
-    return this.ledger.once(`publish:${update.updateId}`, async () => {
-      const publishedAt = new Date();
-      await insertOnce(this.catalog, update.updateId, {
+  /**
+   * Takes validated updates into the catalog (one bulk insert-once) and announces them. Safe to
+   * repeat: an entry that exists is kept, and the stream keeps one `published` per update.
+   */
+  async publishBatch(batch: EventBatch<typeof SUBJECTS.validated>): Promise<void> {
+    const publishedAt = new Date();
+    const entries = batch.items.map(({ event }): CatalogEntry => {
+      const { update, signer } = event.data;
+      return {
+        _id: update.updateId,
         update,
         kind: update.kind,
         component: update.component,
         ...(update.platform ? { platform: update.platform } : {}),
         version: update.version,
-        signer: validated.signer,
+        signer,
         publishedAt,
-      });
-      return outcomeFor(SUBJECTS.published, update.updateId, {
-        update,
-        publishedAt: publishedAt.toISOString(),
-      });
+      };
     });
+    await this.catalog.insertNew(entries);
+    await announceBatch(
+      batch,
+      this.outbox,
+      batch.items.map((item) => ({
+        item,
+        events: [
+          decision(SUBJECTS.published, item.event.data.update.updateId, {
+            update: item.event.data.update,
+            publishedAt: publishedAt.toISOString(),
+          }),
+        ],
+      })),
+    );
   }
 }

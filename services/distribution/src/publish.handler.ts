@@ -1,15 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { SUBJECTS, type CloudEvent } from '@sup/contracts';
-import { OnEvent } from '@sup/jetstream';
+import { SUBJECTS } from '@sup/contracts';
+import { EventBatch, OnEvents } from '@sup/jetstream';
 import { CatalogService } from './catalog.service';
 
 @Controller()
 export class PublishHandler {
   constructor(private readonly catalog: CatalogService) {}
 
-  @OnEvent(SUBJECTS.validated)
-  async onValidated(@Payload() event: CloudEvent<typeof SUBJECTS.validated>): Promise<void> {
-    await this.catalog.publish(event.data);
+  @OnEvents(SUBJECTS.validated)
+  onValidated(@Payload() batch: EventBatch<typeof SUBJECTS.validated>): Promise<void> {
+    return this.catalog.publishBatch(batch);
   }
 }

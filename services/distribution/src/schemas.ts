@@ -26,8 +26,8 @@ export const CatalogSchema = new Schema<CatalogEntry>(
   { collection: 'catalog', versionKey: false, minimize: false },
 ).index({ kind: 1, component: 1, platform: 1 });
 
-/** Read model of every update's progress through the pipeline, built from the update events. */
-export interface UpdateView {
+/** The listing copy of one update's view (the view itself is in the `update_views` KV bucket). */
+export interface UpdateViewDoc {
   _id: string;
   kind: string;
   component: string;
@@ -39,11 +39,13 @@ export interface UpdateView {
   rank: number;
   rejection?: { stage: string; code: string; reason: string };
   signer?: Record<string, unknown>;
+  /** The KV revision this copy was made from. */
+  revision: number;
   createdAt: Date;
   updatedAt: Date;
 }
 export const UPDATE_VIEW_MODEL = 'UpdateView';
-export const UpdateViewSchema = new Schema<UpdateView>(
+export const UpdateViewSchema = new Schema<UpdateViewDoc>(
   {
     _id: String,
     kind: String,
@@ -56,6 +58,7 @@ export const UpdateViewSchema = new Schema<UpdateView>(
     rank: { type: Number, required: true },
     rejection: { type: Schema.Types.Mixed },
     signer: { type: Schema.Types.Mixed },
+    revision: { type: Number, required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -63,25 +66,3 @@ export const UpdateViewSchema = new Schema<UpdateView>(
 )
   .index({ state: 1, createdAt: -1 })
   .index({ kind: 1, component: 1, createdAt: -1 });
-
-/** One line of an update's history; its id is the CloudEvent id, so a redelivery adds nothing. */
-export interface UpdateEventRecord {
-  _id: string;
-  updateId: string;
-  type: string;
-  state: string;
-  time: string;
-  source: string;
-}
-export const UPDATE_EVENT_MODEL = 'UpdateEvent';
-export const UpdateEventSchema = new Schema<UpdateEventRecord>(
-  {
-    _id: String,
-    updateId: { type: String, required: true, index: true },
-    type: { type: String, required: true },
-    state: { type: String, required: true },
-    time: { type: String, required: true },
-    source: { type: String, required: true },
-  },
-  { collection: 'update_events', versionKey: false },
-);

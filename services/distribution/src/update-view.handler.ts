@@ -1,36 +1,39 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { SUBJECTS, type CloudEvent } from '@sup/contracts';
-import { OnEvent } from '@sup/jetstream';
-import { UpdateViewService, type UpdateSubject } from './update-view.service';
+import { SUBJECTS } from '@sup/contracts';
+import type { UpdateEventType } from '@sup/domain';
+import { EventBatch, OnEvents } from '@sup/jetstream';
+import { UpdateViewService } from './update-view.service';
+
+type Batch = EventBatch<UpdateEventType>;
 
 /** Feeds the read model behind GET /v1/updates; a consumer of its own, apart from publishing. */
 @Controller()
 export class UpdateViewHandler {
   constructor(private readonly view: UpdateViewService) {}
 
-  @OnEvent(SUBJECTS.imported, { consumer: 'view' })
-  onImported(@Payload() e: CloudEvent<UpdateSubject>): Promise<void> {
-    return this.view.apply(SUBJECTS.imported, e);
+  @OnEvents(SUBJECTS.imported, { consumer: 'view' })
+  onImported(@Payload() batch: Batch): Promise<void> {
+    return this.view.applyBatch(SUBJECTS.imported, batch);
   }
 
-  @OnEvent(SUBJECTS.checksumVerified, { consumer: 'view' })
-  onChecksumVerified(@Payload() e: CloudEvent<UpdateSubject>): Promise<void> {
-    return this.view.apply(SUBJECTS.checksumVerified, e);
+  @OnEvents(SUBJECTS.checksumVerified, { consumer: 'view' })
+  onChecksumVerified(@Payload() batch: Batch): Promise<void> {
+    return this.view.applyBatch(SUBJECTS.checksumVerified, batch);
   }
 
-  @OnEvent(SUBJECTS.validated, { consumer: 'view' })
-  onValidated(@Payload() e: CloudEvent<UpdateSubject>): Promise<void> {
-    return this.view.apply(SUBJECTS.validated, e);
+  @OnEvents(SUBJECTS.validated, { consumer: 'view' })
+  onValidated(@Payload() batch: Batch): Promise<void> {
+    return this.view.applyBatch(SUBJECTS.validated, batch);
   }
 
-  @OnEvent(SUBJECTS.published, { consumer: 'view' })
-  onPublished(@Payload() e: CloudEvent<UpdateSubject>): Promise<void> {
-    return this.view.apply(SUBJECTS.published, e);
+  @OnEvents(SUBJECTS.published, { consumer: 'view' })
+  onPublished(@Payload() batch: Batch): Promise<void> {
+    return this.view.applyBatch(SUBJECTS.published, batch);
   }
 
-  @OnEvent(SUBJECTS.rejected, { consumer: 'view' })
-  onRejected(@Payload() e: CloudEvent<UpdateSubject>): Promise<void> {
-    return this.view.apply(SUBJECTS.rejected, e);
+  @OnEvents(SUBJECTS.rejected, { consumer: 'view' })
+  onRejected(@Payload() batch: Batch): Promise<void> {
+    return this.view.applyBatch(SUBJECTS.rejected, batch);
   }
 }

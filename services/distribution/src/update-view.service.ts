@@ -1,138 +1,97 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import {
-  SUBJECTS,
-  type CloudEvent,
-  type ListUpdatesQuery,
-  type UpdateDetail,
-  type UpdateItem,
-  type UpdateState,
-} from '@sup/contracts';
-import { insertOnce, isDuplicateKeyError, KeyedMutex } from '@sup/service-kit';
-import type { Model } from 'mongoose';
-import {
-  UPDATE_EVENT_MODEL,
-  UPDATE_VIEW_MODEL,
-  type UpdateEventRecord,
-  type UpdateView,
-} from './schemas';
-import { factsOf } from './update-facts';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import type { ListUpdatesQuery, UpdateDetail, UpdateItem, UpdateState } from '@sup/contracts';
+import { applyUpdateEvent, factsOf, type UpdateEventType, type UpdateView } from '@sup/domain';
+import type { EventBatch, Versioned, VersionedStore } from '@sup/jetstream';
+import { mapLimited } from '@sup/service-kit';
+import { UpdateViewProjection } from './update-view.repository';
+import type { UpdateViewDoc } from './schemas';
 
-export type UpdateSubject =
-  | typeof SUBJECTS.imported
-  | typeof SUBJECTS.checksumVerified
-  | typeof SUBJECTS.validated
-  | typeof SUBJECTS.published
-  | typeof SUBJECTS.rejected;
+export const UPDATE_VIEW_STORE = Symbol('UPDATE_VIEW_STORE');
 
-const STATE_OF: Record<UpdateSubject, { state: UpdateState; rank: number }> = {
-  [SUBJECTS.imported]: { state: 'imported', rank: 1 },
-  [SUBJECTS.checksumVerified]: { state: 'checksum-verified', rank: 2 },
-  [SUBJECTS.validated]: { state: 'validated', rank: 3 },
-  [SUBJECTS.published]: { state: 'published', rank: 4 },
-  // Terminal: no later event can move a rejected update on.
-  [SUBJECTS.rejected]: { state: 'rejected', rank: 9 },
-};
+/** KV round trips in flight at once while a batch is applied. */
+const KV_CONCURRENCY = 32;
+/** Re-projection rounds before leaving a contended view to the replica that changed it last. */
+const PROJECTION_ROUNDS = 5;
 
+/**
+ * The read model behind `GET /v1/updates`. Events of one update arrive in any order and on any
+ * replica, so the view is merged by compare-and-set on its KV revision (`applyUpdateEvent` is pure,
+ * so a lost race just re-applies it). The MongoDB copy for listing is then written, and re-written
+ * while the KV revision moved on meanwhile: whichever replica wins the last compare-and-set also
+ * writes the last copy, so the listing converges on the view.
+ */
 @Injectable()
 export class UpdateViewService {
-  private readonly perUpdate = new KeyedMutex();
-
   constructor(
-    @InjectModel(UPDATE_VIEW_MODEL) private readonly views: Model<UpdateView>,
-    @InjectModel(UPDATE_EVENT_MODEL) private readonly events: Model<UpdateEventRecord>,
+    @Inject(UPDATE_VIEW_STORE) private readonly store: VersionedStore<UpdateView>,
+    private readonly projection: UpdateViewProjection,
   ) {}
 
-  /**
-   * Stages consume in parallel, so events for one update can arrive in any order. Facts are merged
-   * unconditionally; the state only ever moves forward by rank. Writes for one update are
-   * serialised (see KeyedMutex for why).
-   */
-  apply(subject: UpdateSubject, event: CloudEvent<UpdateSubject>): Promise<void> {
-    const { updateId, facts } = factsOf(subject, event);
-    return this.perUpdate.run(updateId, () => this.write(subject, event, updateId, facts));
+  async applyBatch(type: UpdateEventType, batch: EventBatch<UpdateEventType>): Promise<void> {
+    const byUpdate = new Map<string, typeof batch.items>();
+    for (const item of batch.items) {
+      const { updateId } = factsOf(type, item.event);
+      byUpdate.set(updateId, [...(byUpdate.get(updateId) ?? []), item]);
+    }
+    const now = new Date();
+    const changed = await mapLimited([...byUpdate], KV_CONCURRENCY, async ([updateId, items]) => {
+      try {
+        return await this.store.update(updateId, (current) => {
+          let view = current?.value;
+          let touched = false;
+          for (const item of items) {
+            const next = applyUpdateEvent(view, type, item.event, now);
+            if (next) [view, touched] = [next, true];
+          }
+          return touched ? view : undefined;
+        });
+      } catch (error) {
+        for (const item of items) batch.retry(item, error as Error);
+        return undefined;
+      }
+    });
+    await this.project(changed.filter((v): v is Versioned<UpdateView> => v !== undefined));
   }
 
-  private async write(
-    subject: UpdateSubject,
-    event: CloudEvent<UpdateSubject>,
-    updateId: string,
-    facts: Record<string, unknown>,
-  ): Promise<void> {
-    const { state, rank } = STATE_OF[subject];
-    const now = new Date();
-    await insertOnce(this.events, event.id, {
-      updateId,
-      type: event.type,
-      state,
-      time: event.time,
-      source: event.source,
-    });
-    // In-order events (the usual case) advance the state in one write.
-    const advanced = await this.views
-      .updateOne(
-        { _id: updateId, rank: { $lt: rank } },
-        { $set: { ...facts, state, rank, updatedAt: now } },
-      )
-      .exec();
-    if (advanced.matchedCount === 1) return;
-    // A new update, or an event that arrived after a later one: merge its facts, keep the state.
-    try {
-      await this.views
-        .updateOne(
-          { _id: updateId },
-          { $set: { ...facts, updatedAt: now }, $setOnInsert: { state, rank, createdAt: now } },
-          { upsert: true },
-        )
-        .exec();
-    } catch (error) {
-      // Another replica inserted it first; JetStream redelivers and the next attempt merges.
-      if (isDuplicateKeyError(error))
-        throw new Error(`update view ${updateId} was created concurrently; retrying`);
-      throw error;
+  private async project(views: Versioned<UpdateView>[]): Promise<void> {
+    let pending = views;
+    for (let round = 0; round < PROJECTION_ROUNDS && pending.length > 0; round++) {
+      await this.projection.write(pending.map((v) => ({ view: v.value, revision: v.revision })));
+      const latest = await mapLimited(pending, KV_CONCURRENCY, (v) => this.store.get(v.value.id));
+      pending = latest.filter(
+        (now, i): now is Versioned<UpdateView> =>
+          now !== undefined && now.revision !== pending[i].revision,
+      );
     }
   }
 
   async list(query: ListUpdatesQuery): Promise<{ items: UpdateItem[]; total: number }> {
-    const filter: Record<string, string> = {};
-    if (query.kind) filter.kind = query.kind;
-    if (query.component) filter.component = query.component;
-    if (query.state) filter.state = query.state;
-    const [docs, total] = await Promise.all([
-      this.views
-        .find(filter)
-        .sort({ createdAt: -1, _id: 1 })
-        .skip(query.offset)
-        .limit(query.limit)
-        .lean()
-        .exec(),
-      this.views.countDocuments(filter).exec(),
-    ]);
-    return { items: docs.map(toItem), total };
+    const { docs, total } = await this.projection.page(query);
+    return { items: docs.map(itemOfDoc), total };
   }
 
   async get(id: string): Promise<UpdateDetail> {
-    const doc = await this.views.findById(id).lean().exec();
-    if (!doc) throw new NotFoundException(`no update with id ${id}`);
-    const history = await this.events
-      .find({ updateId: id })
-      .sort({ time: 1, _id: 1 })
-      .lean()
-      .exec();
+    const found = await this.store.get(id);
+    if (!found) throw new NotFoundException(`no update with id ${id}`);
+    const v = found.value;
     return {
-      ...toItem(doc),
-      history: history.map((h) => ({
-        eventId: h._id,
-        type: h.type,
-        state: h.state as UpdateState,
-        time: h.time,
-        source: h.source,
-      })),
+      id: v.id,
+      kind: v.kind,
+      component: v.component,
+      ...(v.platform ? { platform: v.platform } : {}),
+      version: v.version,
+      ...(v.sha256 ? { sha256: v.sha256 } : {}),
+      ...(v.size !== undefined ? { size: v.size } : {}),
+      state: v.state,
+      ...(v.rejection ? { rejection: v.rejection } : {}),
+      ...(v.signer ? { signer: v.signer } : {}),
+      updatedAt: v.updatedAt,
+      history: v.history,
     };
   }
 }
 
-function toItem(doc: UpdateView): UpdateItem {
+function itemOfDoc(doc: UpdateViewDoc): UpdateItem {
   return {
     id: doc._id,
     kind: doc.kind,

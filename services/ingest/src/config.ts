@@ -26,7 +26,23 @@ const EnvSchema = BaseEnvSchema.extend({
     .default(4 * GiB),
   FEED_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   FEED_SYNC_INTERVAL_S: z.coerce.number().int().min(0).default(0),
-  FEED_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  FEED_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  FEED_ENTRY_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
+  FEED_SYNC_DEADLINE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 60 * 60_000),
+  FEED_SYNC_SWEEP_MS: z.coerce.number().int().positive().default(15_000),
+  FEED_SYNC_RETENTION_H: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24),
   FEED_ALLOWED_URL_PREFIXES: z
     .string()
     .regex(/^\S+(,\S+)*$/, 'must be a comma-separated list of URL prefixes')
@@ -38,7 +54,16 @@ export interface IngestConfig extends BaseConfig, TrustConfig {
   maxArtifactBytes: number;
   feedTimeoutMs: number;
   syncIntervalS: number;
+  /** Entries of one batch fetched at once by one replica. */
   importConcurrency: number;
+  /** One entry's whole download, however slowly its bytes arrive. */
+  entryTimeoutMs: number;
+  /** A sync ends by `requestedAt` + this, completed or failed. */
+  syncDeadlineMs: number;
+  /** How often every replica looks for syncs past their deadline. */
+  syncSweepMs: number;
+  /** How long sync records are kept (the KV bucket's TTL). */
+  syncRetentionMs: number;
   /** When set, `POST /v1/feeds/sync` only accepts URLs starting with one of these. */
   allowedUrlPrefixes?: string[];
   uploadDir: string;
@@ -56,6 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
       feedTimeoutMs: parsed.FEED_TIMEOUT_MS,
       syncIntervalS: parsed.FEED_SYNC_INTERVAL_S,
       importConcurrency: parsed.FEED_IMPORT_CONCURRENCY,
+      entryTimeoutMs: parsed.FEED_ENTRY_TIMEOUT_MS,
+      syncDeadlineMs: parsed.FEED_SYNC_DEADLINE_MS,
+      syncSweepMs: parsed.FEED_SYNC_SWEEP_MS,
+      syncRetentionMs: parsed.FEED_SYNC_RETENTION_H * 3_600_000,
       ...(parsed.FEED_ALLOWED_URL_PREFIXES
         ? { allowedUrlPrefixes: parsed.FEED_ALLOWED_URL_PREFIXES.split(',') }
         : {}),

@@ -2,33 +2,51 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ArtifactNotFoundError, type ArtifactStore } from '@sup/artifact-store';
 import { SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
 import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
+import type { EventBatch, OutgoingEvent } from '@sup/jetstream';
 import {
+  announceBatch,
   ARTIFACT_STORE,
-  OutcomeLedger,
+  decision,
+  mapLimited,
+  Outbox,
+  rejectionOf,
   ROOT_LOGGER,
   SERVICE_CONFIG,
-  outcomeFor,
-  rejectionOf,
-  type StageOutcome,
 } from '@sup/service-kit';
 import type { Logger } from 'pino';
 import type { SignatureValidatorConfig } from './config';
 import { readAll } from './read-all';
 
+/** Signatures checked at once per replica: content reads overlap, the maths stays on one core. */
+const VERIFY_CONCURRENCY = 4;
+
+/**
+ * Like checksum, this stage keeps no state: the verdict is a function of the stored bytes, the
+ * signature and the configured trust, and the stream's compare-and-set keeps the first announcement
+ * of it.
+ */
 @Injectable()
 export class SignatureService {
   constructor(
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     @Inject(SERVICE_CONFIG) private readonly config: SignatureValidatorConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-    private readonly ledger: OutcomeLedger,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
-  validate(update: UpdateDescriptor): Promise<{ outcome: StageOutcome; replayed: boolean }> {
-    return this.ledger.once(`signature:${update.updateId}`, () => this.decide(update));
+  async validateBatch(batch: EventBatch<typeof SUBJECTS.checksumVerified>): Promise<void> {
+    const decided = await mapLimited(batch.items, VERIFY_CONCURRENCY, async (item) => {
+      try {
+        return { item, events: [await this.decide(item.event.data.update)] };
+      } catch (error) {
+        batch.retry(item, error instanceof Error ? error : new Error(String(error)));
+        return { item, events: [] };
+      }
+    });
+    await announceBatch(batch, this.outbox, decided);
   }
 
-  private async decide(update: UpdateDescriptor): Promise<StageOutcome> {
+  async decide(update: UpdateDescriptor): Promise<OutgoingEvent> {
     const store = this.store;
     let signature: Buffer | null;
     try {
@@ -62,7 +80,7 @@ export class SignatureService {
         extraCertificates: this.config.intermediates,
         policy: this.config.policy,
       });
-      return outcomeFor(SUBJECTS.validated, update.updateId, {
+      return decision(SUBJECTS.validated, update.updateId, {
         update,
         signer: result.signer,
         signatureAlgorithm: result.signatureAlgorithm,
@@ -82,7 +100,7 @@ export class SignatureService {
     stage: 'signature' | 'policy',
     code: string,
     reason: string,
-  ): StageOutcome {
+  ): OutgoingEvent {
     this.logger.warn(
       {
         updateId: update.updateId,

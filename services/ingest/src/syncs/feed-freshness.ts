@@ -1,5 +1,5 @@
 import type { FeedIndex } from '@sup/contracts';
-import type { FeedStateRecord } from './schemas';
+import type { FeedState } from '../state/feed-states';
 
 /**
  * Rollback and freeze protection for a signed index (the TUF threats): an expired index, an
@@ -9,7 +9,7 @@ import type { FeedStateRecord } from './schemas';
 export function feedFreshness(
   index: FeedIndex,
   digest: string,
-  accepted: FeedStateRecord | null,
+  accepted: FeedState | undefined,
   now: Date,
 ): string | null {
   if (Date.parse(index.expiresAt) <= now.getTime()) {

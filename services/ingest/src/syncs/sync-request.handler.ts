@@ -1,15 +1,16 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { SUBJECTS, type CloudEvent } from '@sup/contracts';
 import { OnEvent, type JetStreamEventContext } from '@sup/jetstream';
 import { SERVICE_CONFIG } from '@sup/service-kit';
-import type { IngestConfig } from './config';
-import { FeedSyncService } from './feed-sync.service';
+import { Inject } from '@nestjs/common';
+import type { IngestConfig } from '../config';
+import { SyncRunner } from './sync-runner.service';
 
 @Controller()
 export class SyncRequestHandler {
   constructor(
-    private readonly syncs: FeedSyncService,
+    private readonly runner: SyncRunner,
     @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
   ) {}
 
@@ -18,7 +19,8 @@ export class SyncRequestHandler {
     @Payload() event: CloudEvent<typeof SUBJECTS.syncRequested>,
     @Ctx() ctx: JetStreamEventContext,
   ): Promise<void> {
+    const { syncId, url, requestedAt } = event.data;
     const finalAttempt = ctx.deliveryCount >= this.config.jetstream.maxDeliver;
-    await this.syncs.run(event.data.syncId, event.data.url, finalAttempt);
+    await this.runner.run(syncId, url, requestedAt, finalAttempt);
   }
 }

@@ -12,13 +12,13 @@ import {
 import { SyncRequestSchema, type SyncStatus } from '@sup/contracts';
 import { FeedError } from '@sup/feed';
 import { parseRequest, SERVICE_CONFIG } from '@sup/service-kit';
-import type { IngestConfig } from './config';
-import { FeedSyncService } from './feed-sync.service';
+import type { IngestConfig } from '../config';
+import { SyncRequests } from './sync-requests.service';
 
 @Controller('v1/feeds')
 export class FeedsController {
   constructor(
-    private readonly syncs: FeedSyncService,
+    private readonly syncs: SyncRequests,
     @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
   ) {}
 
@@ -45,22 +45,8 @@ export class FeedsController {
 
   @Get('syncs/:id')
   async status(@Param('id') id: string): Promise<SyncStatus> {
-    const s = await this.syncs.find(id);
-    if (!s) throw new NotFoundException(`no sync with id ${id}`);
-    return {
-      id: s._id,
-      url: s.url,
-      state: s.state,
-      ...(s.reason ? { reason: s.reason } : {}),
-      ...(s.feed ? { feed: s.feed } : {}),
-      ...(s.sequence !== undefined && s.sequence !== null ? { sequence: s.sequence } : {}),
-      imported: s.imported,
-      unchanged: s.unchanged,
-      rejected: s.rejected,
-      ...(s.total !== undefined && s.total !== null ? { total: s.total } : {}),
-      requestedAt: s.requestedAt.toISOString(),
-      ...(s.startedAt ? { startedAt: s.startedAt.toISOString() } : {}),
-      ...(s.finishedAt ? { finishedAt: s.finishedAt.toISOString() } : {}),
-    };
+    const status = /^sync_[0-9a-f]{24}$/.test(id) ? await this.syncs.status(id) : undefined;
+    if (!status) throw new NotFoundException(`no sync with id ${id}`);
+    return status;
   }
 }

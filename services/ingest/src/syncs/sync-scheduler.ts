@@ -7,19 +7,19 @@ import {
 import { ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { IngestConfig } from './config';
-import { FeedSyncService } from './feed-sync.service';
+import type { IngestConfig } from '../config';
+import { SyncRequests } from './sync-requests.service';
 
 /**
  * The scheduled "check for updates" task. Every replica ticks, but the sync id is derived from the
- * time slot, so the slot's request is recorded and queued once (JetStream drops the duplicates).
+ * time slot, so the slot's request is recorded once (insert-once) and queued once (compare-and-set).
  */
 @Injectable()
 export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly syncs: FeedSyncService,
+    private readonly syncs: SyncRequests,
     @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}

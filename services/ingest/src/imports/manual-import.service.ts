@@ -1,11 +1,12 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { ArtifactTooLargeError, type ArtifactStore } from '@sup/artifact-store';
-import { FeedEntrySchema, newImportId } from '@sup/contracts';
-import { ARTIFACT_STORE } from '@sup/service-kit';
+import { FeedEntrySchema, newImportId, SUBJECTS } from '@sup/contracts';
+import { ARTIFACT_STORE, decision, Outbox } from '@sup/service-kit';
 import { createReadStream } from 'node:fs';
-import { descriptorOf, idOf } from './entry-importer.service';
-import { classifyInvalidEntry } from './entry-rejection';
-import { ImportLedger } from './import-ledger.service';
+import { announcementOf, descriptorOf, idOf } from '../entries/entry-importer.service';
+import { classifyInvalidEntry } from '../entries/entry-rejection';
+import { ArtifactRefsService } from '../state/artifact-refs';
+import { ImportRepository } from '../state/import.repository';
 
 export interface UploadedImport {
   manifest: string;
@@ -18,7 +19,9 @@ export interface UploadedImport {
 export class ManualImportService {
   constructor(
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
-    private readonly ledger: ImportLedger,
+    @Inject(Outbox) private readonly outbox: Outbox,
+    private readonly imports: ImportRepository,
+    private readonly refs: ArtifactRefsService,
   ) {}
 
   async import(
@@ -42,11 +45,15 @@ export class ManualImportService {
     }
     const entry = parsed.data;
     const updateId = idOf(entry);
-    const existing = await this.ledger.find(updateId);
-    if (existing)
+    const existing = await this.imports.find(updateId);
+    if (existing) {
+      // Announced again in case the first attempt stopped short of it (compare-and-set: once).
+      await this.outbox.announce([announcementOf(existing)]);
       return { id: existing.importId ?? updateId, updateId, state: existing.state, created: false };
+    }
 
     const importId = newImportId();
+    await this.refs.acquire(entry.artifact.sha256.toLowerCase(), updateId);
     let artifact;
     try {
       artifact = await this.store.put(createReadStream(upload.artifactPath), {
@@ -63,22 +70,39 @@ export class ManualImportService {
     const signature = await this.store.put(createReadStream(upload.signaturePath), {
       maxBytes: 1024 * 1024,
     });
+    // Held from here on; bytes stored a moment before are safe because the janitor only deletes
+    // bytes an update releases, and this update has not been rejected yet.
+    await this.refs.acquire(signature.key, updateId);
+    if (artifact.key !== entry.artifact.sha256.toLowerCase())
+      await this.refs.acquire(artifact.key, updateId);
     const update = descriptorOf(
       updateId,
       entry,
       { type: 'manual', importId },
       { artifact: artifact.key, signature: signature.key },
     );
-    const record = await this.ledger.record(
-      updateId,
-      { state: 'imported', event: { update, importedAt: new Date().toISOString() } },
-      { storeKeys: [artifact.key, signature.key], importId },
-    );
-    return {
-      id: record.importId ?? importId,
-      updateId,
-      state: record.state,
-      created: record.importId === importId,
-    };
+    const event = { update, importedAt: new Date().toISOString() };
+    const existed = await this.imports.insertNew([
+      {
+        _id: updateId,
+        state: 'imported',
+        event,
+        storeKeys: [artifact.key, signature.key],
+        importId,
+        createdAt: new Date(),
+      },
+    ]);
+    if (existed.size > 0) {
+      const winner = await this.imports.find(updateId);
+      return {
+        id: winner?.importId ?? updateId,
+        updateId,
+        state: winner?.state ?? 'imported',
+        created: false,
+      };
+    }
+    const [announced] = await this.outbox.announce([decision(SUBJECTS.imported, updateId, event)]);
+    if (announced.state === 'failed') throw announced.error;
+    return { id: importId, updateId, state: 'imported', created: true };
   }
 }

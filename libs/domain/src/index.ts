@@ -1,0 +1,3 @@
+export * from './update-view';
+export * from './sync-aggregate';
+export * from './artifact-refs';

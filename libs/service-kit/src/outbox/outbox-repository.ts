@@ -1,0 +1,68 @@
+import type { OutgoingEvent } from '@sup/jetstream';
+import { Schema, type Model } from 'mongoose';
+import { isDuplicateKeyError } from '../mongo';
+
+/** An announcement that could not be published when its decision was made. */
+export interface OutboxEntry {
+  /** The event id: one entry per event, however often the same announcement fails. */
+  _id: string;
+  event: OutgoingEvent;
+  createdAt: Date;
+}
+
+/** Where unannounced events wait. Small by design: entries live only until the next sweep succeeds. */
+export interface OutboxRepository {
+  /** Stores each entry unless one with its id exists. */
+  add(entries: OutboxEntry[]): Promise<void>;
+  /** Oldest first, at most `limit`. */
+  list(limit: number): Promise<OutboxEntry[]>;
+  remove(ids: string[]): Promise<void>;
+}
+
+export const OUTBOX_MODEL = 'OutboxEntry';
+export const OutboxSchema = new Schema<OutboxEntry>(
+  {
+    _id: { type: String, required: true },
+    event: { type: Schema.Types.Mixed, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'outbox', versionKey: false, minimize: false },
+);
+
+export class MongoOutboxRepository implements OutboxRepository {
+  constructor(private readonly model: Model<OutboxEntry>) {}
+
+  async add(entries: OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      await this.model.insertMany(entries, { ordered: false, lean: true });
+    } catch (error) {
+      if (!allDuplicates(error)) throw error;
+    }
+  }
+
+  list(limit: number): Promise<OutboxEntry[]> {
+    // The collection only holds what failed to publish, so reading it whole is cheap by design.
+    return this.model.find({}).sort({ createdAt: 1 }).limit(limit).lean<OutboxEntry[]>().exec();
+  }
+
+  async remove(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.model.deleteMany({ _id: { $in: ids } }).exec();
+  }
+}
+
+/** An unordered insertMany that failed only because some documents existed already. */
+export function allDuplicates(error: unknown): boolean {
+  if (isDuplicateKeyError(error)) return true;
+  const writeErrors = (error as { writeErrors?: unknown[] } | null)?.writeErrors;
+  return (
+    Array.isArray(writeErrors) &&
+    writeErrors.length > 0 &&
+    writeErrors.every(
+      (e) =>
+        (e as { code?: unknown; err?: { code?: unknown } }).code === 11000 ||
+        (e as { err?: { code?: unknown } }).err?.code === 11000,
+    )
+  );
+}

@@ -1,0 +1,169 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { entryWorkId, SUBJECTS, type FeedIndex } from '@sup/contracts';
+import { newSync, startSync, stopSync, type SyncAggregate } from '@sup/domain';
+import { FeedError, type FeedSource } from '@sup/feed';
+import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
+import { EventPublisher } from '@sup/jetstream';
+import { decision, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { IngestConfig } from '../config';
+import { FeedStates } from '../state/feed-states';
+import { SYNC_STORE, type SyncStore } from '../state/kv-stores';
+import { feedFreshness } from './feed-freshness';
+import { SyncRequests } from './sync-requests.service';
+
+/** A sync that cannot go on: `refused` (the feed is not trustworthy) or `failed` (unreadable). */
+class SyncStop extends Error {
+  constructor(
+    readonly state: 'refused' | 'failed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Feed errors worth another attempt: the network, the server, a file not there yet. */
+const TRANSIENT_FEED_ERRORS = new Set(['unreachable', 'timeout', 'http-error', 'not-found']);
+
+/**
+ * Runs a requested sync as far as its fan-out: reads and verifies the signed index once, then
+ * queues one work message per entry, which replicas of ingest import in parallel (EntryWorker).
+ */
+@Injectable()
+export class SyncRunner {
+  constructor(
+    @Inject(SYNC_STORE) private readonly syncs: SyncStore,
+    @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly requests: SyncRequests,
+    private readonly feedStates: FeedStates,
+    private readonly publisher: EventPublisher,
+  ) {}
+
+  /**
+   * Safe to run again: a sync already fanned out has its entries queued again (deduplicated by
+   * message id, and recording an entry twice changes nothing). Transient read errors throw, so
+   * JetStream redelivers; on the final attempt they fail the sync instead.
+   */
+  async run(
+    syncId: string,
+    url: string,
+    requestedAt: string,
+    finalAttempt: boolean,
+  ): Promise<void> {
+    const sync =
+      (await this.syncs.get(syncId))?.value ?? (await this.recreate(syncId, url, requestedAt));
+    if (sync.state === 'running') return this.fanOut(sync);
+    if (sync.state !== 'requested') return;
+    try {
+      const feed = this.requests.feedSource(url);
+      const { index, digest } = await this.readTrustedIndex(feed, finalAttempt);
+      await this.feedStates.accept(index.feed, index.sequence, digest);
+      const started = await this.syncs.update(syncId, (cur) =>
+        cur
+          ? startSync(cur.value, { ...index, total: index.updates.length }, new Date())
+          : undefined,
+      );
+      if (started?.value.state !== 'running') return;
+      await this.fanOut(started.value, index, feed.baseUrl);
+      this.logger.info(
+        { syncId, correlationId: syncId, feed: index.feed, entries: index.updates.length },
+        'feed index verified; entries queued',
+      );
+    } catch (error) {
+      if (!(error instanceof SyncStop)) throw error;
+      this.logger.warn(
+        { syncId, correlationId: syncId, url },
+        `feed sync ${error.state}: ${error.message}`,
+      );
+      await this.syncs.update(syncId, (cur) =>
+        cur ? stopSync(cur.value, error.state, error.message, new Date()) : undefined,
+      );
+    }
+  }
+
+  /** A sync message whose record is gone (expired from the bucket) is recorded again to be run. */
+  private async recreate(syncId: string, url: string, requestedAt: string): Promise<SyncAggregate> {
+    const fresh = newSync(syncId, url, new Date(requestedAt), this.config.syncDeadlineMs);
+    await this.syncs.create(syncId, fresh);
+    return (await this.syncs.get(syncId))?.value ?? fresh;
+  }
+
+  private async fanOut(sync: SyncAggregate, index?: FeedIndex, baseUrl?: string): Promise<void> {
+    if (!index) {
+      // A redelivery after the fan-out began: read the (already accepted) index again to re-queue.
+      const feed = this.requests.feedSource(sync.url);
+      ({ index } = await this.readTrustedIndex(feed, false, true));
+      baseUrl = feed.baseUrl;
+      if (index.sequence !== sync.sequence || index.updates.length !== sync.total) {
+        // The feed moved on since; its entries are not this sync's. The sweeper closes the sync
+        // at its deadline if some of its entries never got queued.
+        this.logger.warn(
+          { syncId: sync.id, correlationId: sync.id, sequence: index.sequence },
+          'feed index changed since the sync fanned out; entries not re-queued',
+        );
+        return;
+      }
+    }
+    const entries = index.updates.map((entry, i) =>
+      decision(SUBJECTS.entryRequested, entryWorkId(sync.id, i), {
+        syncId: sync.id,
+        index: i,
+        total: index.updates.length,
+        feed: index.feed,
+        sequence: index.sequence,
+        url: baseUrl ?? sync.url,
+        entry,
+        deadline: sync.deadline,
+      }),
+    );
+    const outcomes = await this.publisher.publishAll(entries);
+    const failed = outcomes.find((o) => !o.ok);
+    if (failed && !failed.ok) throw failed.error;
+  }
+
+  private async readTrustedIndex(
+    feed: FeedSource,
+    finalAttempt: boolean,
+    alreadyAccepted = false,
+  ): Promise<{ index: FeedIndex; digest: string }> {
+    let read: Awaited<ReturnType<FeedSource['readIndex']>>;
+    try {
+      read = await feed.readIndex();
+    } catch (error) {
+      if (!(error instanceof FeedError)) throw error;
+      if (error.code === 'malformed-index') throw new SyncStop('refused', error.message);
+      if (TRANSIENT_FEED_ERRORS.has(error.code) && !finalAttempt) throw error;
+      throw new SyncStop('failed', error.message);
+    }
+    try {
+      await verifyDetachedCms({
+        signature: read.signatureBytes,
+        content: () => Readable.from([read.indexBytes]),
+        trustAnchors: this.config.trustAnchors,
+        extraCertificates: this.config.intermediates,
+      });
+    } catch (error) {
+      if (error instanceof CmsVerificationError) {
+        throw new SyncStop(
+          'refused',
+          `index.json signature does not verify (${error.code}): ${error.message}`,
+        );
+      }
+      throw error;
+    }
+    const digest = createHash('sha256').update(read.indexBytes).digest('hex');
+    if (!alreadyAccepted) {
+      const problem = feedFreshness(
+        read.index,
+        digest,
+        await this.feedStates.get(read.index.feed),
+        new Date(),
+      );
+      if (problem) throw new SyncStop('refused', problem);
+    }
+    return { index: read.index, digest };
+  }
+}
