@@ -12,6 +12,13 @@ export const DeadLetterSchema = z.object({
     .describe('The service whose consumer gave up, e.g. "checksum".'),
   consumer: z.string().min(1).describe('The durable consumer that gave up.'),
   subject: z.string().min(1).describe('The subject the message was published on.'),
+  originalSubject: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Where a replay publishes the event (the original wire subject, `<type>.<entity id>`).',
+    ),
   streamSeq: z.number().int().positive().describe('Sequence of the message in its stream.'),
   deliveries: z.number().int().positive().describe('How many times the message was delivered.'),
   error: z.string().describe('Why the last delivery failed.'),

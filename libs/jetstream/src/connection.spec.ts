@@ -38,7 +38,7 @@ describe('connectJetStream', () => {
         subjects: spec.subjects,
         description: spec.description,
         storage: 'file',
-        retention: 'limits',
+        retention: spec.retention ?? 'limits',
         duplicate_window: 10 * 60 * 1e9,
         num_replicas: 1,
       });

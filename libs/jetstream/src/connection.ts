@@ -7,7 +7,7 @@ import {
 import { connect } from '@nats-io/transport-node';
 import { errorMessage } from './errors';
 import type { ConnectionOptions, NatsConnection } from './nats-types';
-import { ensureStreams } from './streams';
+import { ensureStreams, type StreamSettings } from './streams';
 
 export interface ConnectJetStreamOptions {
   /** NATS URL(s), comma-separated for a cluster. */
@@ -18,6 +18,8 @@ export interface ConnectJetStreamOptions {
   replicas?: number;
   /** How long JetStream remembers message ids for de-duplication. Default 10 minutes. */
   duplicateWindowMs?: number;
+  /** Age and size limits by stream name (over the defaults of stream-settings). */
+  streamLimits?: StreamSettings['limits'];
   /** Timeout of the first connection attempt. Default 5 s. */
   connectTimeoutMs?: number;
 }
@@ -107,7 +109,11 @@ export async function connectJetStream(
 
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, { replicas, duplicateWindowMs });
+    await ensureStreams(jsm, {
+      replicas,
+      duplicateWindowMs,
+      ...(options.streamLimits ? { limits: options.streamLimits } : {}),
+    });
     return new JetStreamConnection(nc, jetstream(nc), jsm, options.service);
   } catch (error) {
     await nc.close();

@@ -13,11 +13,9 @@ import { publishWithRetry } from './publish-retry';
  * then be what the consumer handled, e.g. its `<type>.*` filter); a replay publishes there, and
  * letters without it fall back to `subject`.
  */
-export type DeadLetter = DeadLetterContract & { originalSubject?: string };
+export type DeadLetter = DeadLetterContract;
 
-const LetterSchema = DeadLetterSchema.extend({
-  originalSubject: DeadLetterSchema.shape.subject.optional(),
-});
+const LetterSchema = DeadLetterSchema;
 
 /** The dead letter in a DLQ message body, or the reasons it is not one. */
 export function parseDeadLetter(

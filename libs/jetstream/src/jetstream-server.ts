@@ -473,6 +473,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
             service: this.connection.service,
             consumer: binding.durable,
             subject: msg.subject,
+            originalSubject: msg.subject,
             streamSeq: msg.seq,
             deliveries: msg.info.deliveryCount,
             error: decision.error.message,

@@ -37,6 +37,8 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
       servers: config.natsUrl,
       service: def.name,
       replicas: config.jetstream.replicas,
+      duplicateWindowMs: config.streams.duplicateWindowMs,
+      streamLimits: config.streams.limits,
     });
   } catch (error) {
     logger.fatal({ err: error }, `cannot connect to NATS at ${config.natsUrl}`);

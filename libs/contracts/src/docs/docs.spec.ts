@@ -188,7 +188,7 @@ describe('AsyncAPI document', () => {
     expect(Object.keys(channel.parameters as object)).toEqual(['service', 'subject']);
     const message = deref(asyncapi, (channel.subscribe as JsonObject).message as JsonObject);
     const payload = deref(asyncapi, message.payload as JsonObject);
-    const fields = [
+    const required = [
       'service',
       'consumer',
       'subject',
@@ -198,8 +198,9 @@ describe('AsyncAPI document', () => {
       'failedAt',
       'event',
     ];
+    const fields = [...required.slice(0, 3), 'originalSubject', ...required.slice(3)];
     expect(Object.keys(payload.properties as object)).toEqual(fields);
-    expect(payload.required).toEqual(fields);
+    expect(payload.required).toEqual(required);
     expect(Object.keys(DeadLetterSchema.shape)).toEqual(fields);
     expect(asyncMessages).toHaveProperty('DeadLetter');
   });
