@@ -54,15 +54,13 @@ export class MongoOutboxRepository implements OutboxRepository {
 
 /** An unordered insertMany that failed only because some documents existed already. */
 export function allDuplicates(error: unknown): boolean {
-  if (isDuplicateKeyError(error)) return true;
   const writeErrors = (error as { writeErrors?: unknown[] } | null)?.writeErrors;
-  return (
-    Array.isArray(writeErrors) &&
-    writeErrors.length > 0 &&
-    writeErrors.every(
-      (e) =>
-        (e as { code?: unknown; err?: { code?: unknown } }).code === 11000 ||
-        (e as { err?: { code?: unknown } }).err?.code === 11000,
-    )
+  // A bulk write error carries its first write error's code as its own, so with a list of write
+  // errors only the list can say whether every one of them is a duplicate.
+  if (!Array.isArray(writeErrors) || writeErrors.length === 0) return isDuplicateKeyError(error);
+  return writeErrors.every(
+    (e) =>
+      (e as { code?: unknown; err?: { code?: unknown } }).code === 11000 ||
+      (e as { err?: { code?: unknown } }).err?.code === 11000,
   );
 }
