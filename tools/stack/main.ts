@@ -1,17 +1,23 @@
 import { SERVICE_NAMES, type ServiceName } from '@sup/contracts';
 import {
+  serviceEntry,
   startFerretDb,
   startNatsServer,
   startProcess,
-  serviceEntry,
   waitForReady,
   type ManagedProcess,
-} from '@sup/testing';
+} from '@sup/process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureDemoFeed } from './demo-feed';
 import { startGateway } from './gateway';
+
+/** What main() has started, in the order to stop it: services, then FerretDB, then NATS. */
+const stops: (() => Promise<void>)[] = [];
+async function stopAll(): Promise<void> {
+  for (const stop of stops.splice(0)) await stop();
+}
 
 /**
  * `npm start`: the whole stack on one machine. Uses NATS_URL / MONGODB_URI when given, otherwise
@@ -25,34 +31,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65535)
     fail(`API_PORT must be a port number, got ${env.API_PORT}`);
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
-  const stops: (() => Promise<void>)[] = [];
   const say = (msg: string) => process.stdout.write(`[stack] ${msg}\n`);
 
-  let natsUrl = env.NATS_URL;
-  if (!natsUrl) {
-    const port = (await portFree(4222)) ? 4222 : undefined;
-    const nats = await startNatsServer({
-      storeDir: join(dataDir, 'nats'),
-      logFile: join(dataDir, 'logs/nats.log'),
-      ...(port ? { port } : {}),
-    });
-    stops.push(nats.stop);
-    natsUrl = nats.url;
-    say(`NATS JetStream on ${natsUrl} (state in ${join(dataDir, 'nats')})`);
-  }
-  let mongoUri = env.MONGODB_URI;
-  if (!mongoUri) {
-    const port = (await portFree(27017)) ? 27017 : undefined;
-    say('starting FerretDB (built with Go on first run, about a minute)…');
-    const mongo = await startFerretDb({
-      dataDir: join(dataDir, 'ferretdb'),
-      logFile: join(dataDir, 'logs/ferretdb.log'),
-      ...(port ? { port } : {}),
-    });
-    stops.unshift(mongo.stop);
-    mongoUri = mongo.uri;
-    say(`FerretDB (MongoDB wire protocol) on ${mongoUri} (state in ${join(dataDir, 'ferretdb')})`);
-  }
   let feedUrl = env.FEED_URL;
   let trustAnchors = env.TRUST_ANCHORS;
   if (!feedUrl) {
@@ -66,8 +46,34 @@ async function main(): Promise<void> {
   if (!trustAnchors)
     fail('TRUST_ANCHORS must name a PEM bundle of trusted roots when FEED_URL is set');
 
+  let natsUrl = env.NATS_URL;
+  if (!natsUrl) {
+    const port = (await portFree(4222)) ? 4222 : undefined;
+    const nats = await startNatsServer({
+      storeDir: join(dataDir, 'nats'),
+      logFile: join(dataDir, 'logs/nats.log'),
+      ...(port ? { port } : {}),
+    });
+    stops.unshift(nats.stop);
+    natsUrl = nats.url;
+    say(`NATS JetStream on ${natsUrl} (state in ${join(dataDir, 'nats')})`);
+  }
+  let mongoUri = env.MONGODB_URI;
+  if (!mongoUri) {
+    const port = (await portFree(27017)) ? 27017 : undefined;
+    const mongo = await startFerretDb({
+      dataDir: join(dataDir, 'ferretdb'),
+      logFile: join(dataDir, 'logs/ferretdb.log'),
+      ...(port ? { port } : {}),
+    });
+    stops.unshift(mongo.stop);
+    mongoUri = mongo.uri;
+    say(`FerretDB (MongoDB wire protocol) on ${mongoUri} (state in ${join(dataDir, 'ferretdb')})`);
+  }
+
   const ports = new Map<ServiceName, number>(SERVICE_NAMES.map((s, i) => [s, apiPort + 1 + i]));
   const services: ManagedProcess[] = [];
+  stops.unshift(() => Promise.all(services.map((s) => s.stop(25_000))).then(() => undefined));
   for (const name of SERVICE_NAMES) {
     services.push(
       startProcess(name, process.execPath, [serviceEntry(name)], {
@@ -92,8 +98,7 @@ async function main(): Promise<void> {
     stopping = true;
     say(`${signal}: stopping services (in-flight work drains first)…`);
     gateway.close();
-    await Promise.all(services.map((s) => s.stop(25_000)));
-    for (const stop of stops) await stop();
+    await stopAll();
     say('stopped');
     process.exit(0);
   };
@@ -107,14 +112,7 @@ async function main(): Promise<void> {
   }
 
   await Promise.all(
-    services.map((s) =>
-      waitForReady(
-        s,
-        ports.get(s.name as ServiceName) ?? 0,
-        join(dataDir, 'logs', `${s.name}.log`),
-        90_000,
-      ),
-    ),
+    services.map((s) => waitForReady(s, ports.get(s.name as ServiceName) ?? 0, 90_000)),
   );
   const base = `http://${host}:${apiPort}/v1`;
   const res = await fetch(`${base}/feeds/sync`, {
@@ -142,6 +140,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-main().catch((error: unknown) =>
-  fail(error instanceof Error ? (error.stack ?? error.message) : String(error)),
-);
+main().catch(async (error: unknown) => {
+  // Stop what did start, in order, rather than leave it to the SIGKILL at exit.
+  await stopAll();
+  fail(error instanceof Error ? (error.stack ?? error.message) : String(error));
+});

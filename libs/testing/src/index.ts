@@ -1,7 +1,6 @@
-export * from './processes';
-export * from './nats-server';
-export * from './ferretdb';
-export * from './infra';
+// Process and infrastructure management moved to @sup/process (`npm start` needs it without the
+// test harness); re-exported so suites keep one import for everything they start.
+export * from '@sup/process';
 export * from './pki';
 export * from './feed-builder';
 export * from './static-server';

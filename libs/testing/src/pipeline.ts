@@ -3,11 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useMongo, useNats } from './infra';
-import { freePort, repoRoot, startProcess, waitForReady, type ManagedProcess } from './processes';
-
-export const serviceEntry = (name: ServiceName): string =>
-  join(repoRoot(), 'dist/services', name, 'main.js');
+import {
+  freePort,
+  serviceEntry,
+  startAll,
+  startProcess,
+  useMongo,
+  useNats,
+  waitForReady,
+  type ManagedProcess,
+} from '@sup/process';
 
 export interface PipelineOptions {
   trustAnchors: string;
@@ -39,9 +44,17 @@ export class Pipeline {
         throw new Error(`${serviceEntry(name)} is missing: run \`npm run build\` first`);
     }
     const workDir = mkdtempSync(join(tmpdir(), 'sup-pipeline-'));
-    const [nats, mongo] = await Promise.all([useNats(), useMongo()]);
+    const [nats, mongo] = await startAll([useNats(), useMongo()]);
     const pipeline = new Pipeline(nats.url, mongo.uri, workDir, options, [nats.stop, mongo.stop]);
-    await Promise.all((options.services ?? SERVICE_NAMES).map((s) => pipeline.startService(s)));
+    const started = await Promise.allSettled(
+      (options.services ?? SERVICE_NAMES).map((s) => pipeline.startService(s)),
+    );
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      // The caller never gets the pipeline, so it could not stop what did start.
+      await pipeline.stop();
+      throw failed.reason;
+    }
     return pipeline;
   }
 
@@ -77,7 +90,7 @@ export class Pipeline {
       logFile: join(this.workDir, 'logs', `${name}.log`),
     });
     this.processes.set(name, proc);
-    await waitForReady(proc, port, this.logFile(name));
+    await waitForReady(proc, port);
   }
 
   async kill(name: ServiceName): Promise<void> {

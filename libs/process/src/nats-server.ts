@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startProcess, waitForPort, type ManagedProcess } from './processes';
+import { startProcess, type ManagedProcess } from './managed-process';
+import { freePort, waitForPort } from './readiness';
 
 export interface RunningNats {
   url: string;
@@ -24,7 +25,7 @@ export function natsServerBinary(): string {
 
 /** Starts a private nats-server with JetStream on a free port, its store in a fresh temp dir. */
 export async function startNatsServer(
-  options: { storeDir?: string; logFile?: string; port?: number } = {},
+  options: { storeDir?: string; logFile?: string; port?: number; timeoutMs?: number } = {},
 ): Promise<RunningNats> {
   const port = options.port ?? (await freePort());
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'sup-nats-'));
@@ -34,6 +35,6 @@ export async function startNatsServer(
     ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
     { logFile: options.logFile },
   );
-  await waitForPort(port, 15_000, 'nats-server');
+  await waitForPort(proc, port, options.timeoutMs ?? 15_000);
   return { url: `nats://127.0.0.1:${port}`, process: proc, stop: () => proc.stop() };
 }
