@@ -9,6 +9,7 @@ import {
   ArtifactNotFoundError,
   ArtifactTooLargeError,
   InvalidArtifactKeyError,
+  hashArtifact,
   type ArtifactStore,
 } from './artifact-store';
 import { createArtifactStore } from './create-artifact-store';
@@ -82,6 +83,17 @@ const BAD_KEYS = [
   `${'a'.repeat(64)}\n`,
 ];
 
+/** The same store as an implementation without the optional `hash`, as older ones are. */
+function withoutHash(store: ArtifactStore): ArtifactStore {
+  return {
+    driver: store.driver,
+    put: (source, opts) => store.put(source, opts),
+    open: (key) => store.open(key),
+    stat: (key) => store.stat(key),
+    delete: (key) => store.delete(key),
+  };
+}
+
 /** The contract every driver must meet. */
 function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHarness>): void {
   describe(`ArtifactStore contract: ${name}`, () => {
@@ -111,6 +123,22 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
       expect(result).toEqual({ key: sha256(Buffer.alloc(0)), size: 0, created: true });
       expectBytes(await readAll(await h.store.open(result.key)), Buffer.alloc(0));
       expect(await h.store.stat(result.key)).toEqual({ size: 0 });
+    });
+
+    it('hashes the stored bytes, with and without the driver fast path', async () => {
+      // Several read chunks plus a partial one, and an empty file.
+      for (const data of [randomBytes(3 * 1024 * 1024 + 4321), Buffer.alloc(0)]) {
+        const { key } = await h.store.put(streamOf(data));
+        const expected = { sha256: sha256(data), size: data.length };
+        await expect(h.store.hash?.(key)).resolves.toEqual(expected);
+        await expect(hashArtifact(h.store, key)).resolves.toEqual(expected);
+        await expect(hashArtifact(withoutHash(h.store), key)).resolves.toEqual(expected);
+      }
+      const missing = sha256(Buffer.from('never stored'));
+      await expect(hashArtifact(h.store, missing)).rejects.toBeInstanceOf(ArtifactNotFoundError);
+      await expect(hashArtifact(withoutHash(h.store), missing)).rejects.toBeInstanceOf(
+        ArtifactNotFoundError,
+      );
     });
 
     it('stores the same content once', async () => {
@@ -183,6 +211,7 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
       await expect(h.store.open(key)).rejects.toBeInstanceOf(InvalidArtifactKeyError);
       await expect(h.store.stat(key)).rejects.toBeInstanceOf(InvalidArtifactKeyError);
       await expect(h.store.delete(key)).rejects.toBeInstanceOf(InvalidArtifactKeyError);
+      await expect(h.store.hash?.(key)).rejects.toBeInstanceOf(InvalidArtifactKeyError);
     });
 
     it('settles concurrent puts of the same content on one copy', async () => {
@@ -270,6 +299,17 @@ describe('FsArtifactStore specifics', () => {
     expect(await h.store.stat(sha256(data.subarray(0, 5000)))).toBeNull();
     expect(await h.store.sweepTemp(3600 * 1000)).toBe(1);
     expect(await readdir(join(h.root, 'tmp'))).toEqual(['live-put.part']);
+  });
+
+  it('hashes what is on disk, not what the key claims', async () => {
+    const h = await fsHarness();
+    const { key } = await h.store.put(Readable.from([randomBytes(70_000)]));
+    const corrupted = randomBytes(70_001);
+    await writeFile(h.store.pathFor(key), corrupted);
+    await expect(h.store.hash(key)).resolves.toEqual({
+      sha256: sha256(corrupted),
+      size: corrupted.length,
+    });
   });
 
   it('rejects a bad key in pathFor', async () => {

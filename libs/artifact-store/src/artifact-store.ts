@@ -1,3 +1,5 @@
+import { hashStream } from '@sup/integrity';
+
 /** Where a store keeps its bytes. */
 export type ArtifactStoreDriver = 'fs' | 'gridfs';
 
@@ -17,6 +19,13 @@ export interface PutResult {
   created: boolean;
 }
 
+/** SHA-256 and size of stored bytes, as measured by reading them back. */
+export interface ArtifactHash {
+  /** 64 lower-case hex characters. */
+  sha256: string;
+  size: number;
+}
+
 /**
  * Content-addressed store of update artifacts, keyed by the SHA-256 (lower hex) of the bytes.
  * Each content is stored once; a key only ever names complete, hashed bytes.
@@ -31,9 +40,20 @@ export interface ArtifactStore {
   put(source: ArtifactSource, opts?: PutOptions): Promise<PutResult>;
   /** The bytes under `key`; {@link ArtifactNotFoundError} when missing. */
   open(key: string): Promise<NodeJS.ReadableStream>;
+  /**
+   * Reads the bytes under `key` back and hashes them (the key itself is not trusted), faster than
+   * hashing {@link open}'s stream where the driver can. Optional so other implementations stay
+   * valid; call {@link hashArtifact}, which falls back to the stream.
+   */
+  hash?(key: string): Promise<ArtifactHash>;
   stat(key: string): Promise<{ size: number } | null>;
   /** true when something was deleted. */
   delete(key: string): Promise<boolean>;
+}
+
+/** SHA-256 and size of what is stored under `key`, through the store's fastest read path. */
+export async function hashArtifact(store: ArtifactStore, key: string): Promise<ArtifactHash> {
+  return store.hash ? store.hash(key) : hashStream(await store.open(key));
 }
 
 export class ArtifactTooLargeError extends Error {

@@ -11,9 +11,11 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { hashFileHandle } from '@sup/integrity';
 import {
   ArtifactNotFoundError,
   assertArtifactKey,
+  type ArtifactHash,
   type ArtifactSource,
   type ArtifactStore,
   type PutOptions,
@@ -130,17 +132,30 @@ export class FsArtifactStore implements ArtifactStore {
   }
 
   async open(key: string): Promise<NodeJS.ReadableStream> {
-    const path = this.pathFor(key);
-    let handle: FileHandle;
+    const handle = await this.openFile(key);
+    // The stream owns the handle and closes it at the end or on destroy. 1 MiB reads instead of
+    // the 64 KiB default: hashing a 1 GiB artifact is read-bound (see docs/benchmarks.md).
+    return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
+  }
+
+  /** Positional reads into reused buffers: about twice the read stream's speed on big files. */
+  async hash(key: string): Promise<ArtifactHash> {
+    const handle = await this.openFile(key);
     try {
-      handle = await open(path, 'r');
+      return await hashFileHandle(handle);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async openFile(key: string): Promise<FileHandle> {
+    const path = this.pathFor(key);
+    try {
+      return await open(path, 'r');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') throw new ArtifactNotFoundError(key);
       throw error;
     }
-    // The stream owns the handle and closes it at the end or on destroy. 1 MiB reads instead of
-    // the 64 KiB default: hashing a 1 GiB artifact is read-bound (see docs/benchmarks.md).
-    return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
   }
 
   async stat(key: string): Promise<{ size: number } | null> {

@@ -9,9 +9,11 @@ import {
   type GridFSChunk,
   type GridFSFile,
 } from 'mongodb';
+import { hashStream } from '@sup/integrity';
 import {
   ArtifactNotFoundError,
   assertArtifactKey,
+  type ArtifactHash,
   type ArtifactSource,
   type ArtifactStore,
   type PutOptions,
@@ -147,6 +149,11 @@ export class GridFsArtifactStore implements ArtifactStore {
     const doc = await this.files.findOne({ filename: key }, { sort: { uploadDate: -1 } });
     if (!doc) throw new ArtifactNotFoundError(key);
     return this.bucket.openDownloadStream(doc._id);
+  }
+
+  /** GridFS has no faster way to the bytes than its download stream. */
+  async hash(key: string): Promise<ArtifactHash> {
+    return hashStream(await this.open(key));
   }
 
   async stat(key: string): Promise<{ size: number } | null> {

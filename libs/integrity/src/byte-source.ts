@@ -30,9 +30,7 @@ export async function pumpBytes(
   options: PumpOptions = {},
 ): Promise<number> {
   const { maxBytes, onProgress } = options;
-  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
-    throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
-  }
+  checkMaxBytes(maxBytes);
   let size = 0;
   // Leaving the loop by throwing calls the iterator's return(), which destroys Node streams.
   for await (const chunk of source as AsyncIterable<unknown>) {
@@ -43,6 +41,12 @@ export async function pumpBytes(
     onProgress?.(size);
   }
   return size;
+}
+
+export function checkMaxBytes(maxBytes: number | undefined): void {
+  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
+    throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
+  }
 }
 
 function toBuffer(chunk: unknown): Buffer {

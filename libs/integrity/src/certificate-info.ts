@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   Asn1Error,
   algorithmIdentifier,
@@ -20,11 +20,14 @@ import {
   type Asn1,
 } from './asn1';
 import { CertificateParseError } from './errors';
+import { LruCache } from './lru-cache';
 import { OID } from './oids';
 
 /** The parts of a certificate that node's X509Certificate does not expose but chain checks need. */
 export interface CertificateInfo {
   readonly x509: X509Certificate;
+  /** `x509.publicKey` builds a new KeyObject on every read; this one is built once. */
+  readonly publicKey: KeyObject;
   /** SHA-256 of the DER, lower-case hex. */
   readonly fingerprint: string;
   /** RFC 4514-like, in certificate order: `O=Vendor, CN=Signer`. */
@@ -63,6 +66,14 @@ const HANDLED_EXTENSIONS = new Set<string>([
 
 const cache = new WeakMap<X509Certificate, CertificateInfo>();
 
+// Constructing an X509Certificate costs more than verifying an RSA signature, and a feed presents
+// the same few certificates with every signature; 1024 covers any realistic set of signers.
+const MAX_PARSED_CERTIFICATES = 1024;
+const byDerDigest = new LruCache<string, CertificateInfo>(MAX_PARSED_CERTIFICATES);
+
+export const sha256Hex = (bytes: Buffer): string =>
+  createHash('sha256').update(bytes).digest('hex');
+
 export function formatName(name: string): string {
   return name.split('\n').join(', ');
 }
@@ -80,6 +91,21 @@ export function certificateInfo(x509: X509Certificate): CertificateInfo {
       );
     }
     cache.set(x509, info);
+  }
+  return info;
+}
+
+/**
+ * The certificate encoded by `der`, parsed once per distinct input (a bounded cache keyed by the
+ * SHA-256 of the bytes, so equal bytes always mean an equal certificate). Throws what
+ * `new X509Certificate` or {@link certificateInfo} throws; failures are not cached.
+ */
+export function certificateInfoFromDer(der: Buffer): CertificateInfo {
+  const digest = sha256Hex(der);
+  let info = byDerDigest.get(digest);
+  if (!info) {
+    info = certificateInfo(new X509Certificate(der));
+    byDerDigest.set(digest, info);
   }
   return info;
 }
@@ -102,11 +128,16 @@ function parseCertificate(x509: X509Certificate): CertificateInfo {
     ? sequence(childrenOf(extensionsField, 'extensions')[0], 'Extensions')
     : [];
 
+  let publicKey: KeyObject | undefined;
   const info: {
     -readonly [K in keyof CertificateInfo]: CertificateInfo[K];
   } = {
     x509,
-    fingerprint: createHash('sha256').update(x509.raw).digest('hex'),
+    // Lazy: node throws for key types it cannot load, and describeKey reports those properly.
+    get publicKey() {
+      return (publicKey ??= x509.publicKey);
+    },
+    fingerprint: sha256Hex(x509.raw),
     subject: formatName(x509.subject),
     issuer: formatName(x509.issuer),
     issuerDer,

@@ -94,7 +94,7 @@ function whyNotIssuer(
   }
   let verified = false;
   try {
-    verified = subject.x509.verify(issuer.x509.publicKey);
+    verified = subject.x509.verify(issuer.publicKey);
   } catch {
     verified = false;
   }
@@ -140,7 +140,7 @@ function chainPolicyViolations(path: CertificateInfo[], policy: CryptoPolicy): s
   path.forEach((cert, index) => {
     const whose =
       index === 0 ? `signer certificate "${cert.subject}"` : `CA certificate "${cert.subject}"`;
-    const keyProblem = keyViolation(describeKey(cert.x509.publicKey, whose), policy, whose);
+    const keyProblem = keyViolation(describeKey(cert.publicKey, whose), policy, whose);
     if (keyProblem) violations.push(keyProblem);
     // A trust anchor's own signature is never relied upon, so its algorithm does not matter.
     if (index < path.length - 1) {

@@ -2,7 +2,6 @@ import {
   Asn1Error,
   Asn1Type,
   algorithmIdentifier,
-  asUniversalSet,
   childrenOf,
   integerBytes,
   isContext,
@@ -13,6 +12,7 @@ import {
   sequence,
   set,
   toDer,
+  toDerAsUniversalSet,
   type AlgorithmIdentifier,
   type Asn1,
 } from './asn1';
@@ -26,7 +26,7 @@ export type SignerIdentifier =
 
 export interface SignedAttribute {
   oid: string;
-  values: Asn1[];
+  values: readonly Asn1[];
 }
 
 export interface ParsedSignerInfo {
@@ -50,12 +50,16 @@ export interface ParsedSignedData {
   signerInfos: ParsedSignerInfo[];
 }
 
-// A CMS signature is a few KiB; the cap keeps forge's string-based parser away from huge inputs.
+// A CMS signature is a few KiB; anything far larger is not worth decoding.
 export const MAX_SIGNATURE_BYTES = 1024 * 1024;
+
+// What String#trim removes from latin1 text; checked bytewise, it stops at a DER signature's first byte.
+const BLANK_BYTES = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]);
+const isBlank = (byte: number) => BLANK_BYTES.has(byte);
 
 /** Decodes a DER (or PEM-armoured) ContentInfo holding SignedData. Does not verify anything. */
 export function parseCmsSignedData(signature: Buffer): ParsedSignedData {
-  if (signature.length === 0 || signature.toString('latin1').trim() === '') {
+  if (signature.every(isBlank)) {
     throw new CmsVerificationError('empty-signature', 'the signature file is empty');
   }
   if (signature.length > MAX_SIGNATURE_BYTES) {
@@ -129,7 +133,7 @@ function parseSignerInfo(node: Asn1): ParsedSignerInfo {
   let signedAttributes: ParsedSignerInfo['signedAttributes'];
   if (isContext(fields[i], 0)) {
     signedAttributes = {
-      der: toDer(asUniversalSet(fields[i], 'signedAttrs')),
+      der: toDerAsUniversalSet(fields[i], 'signedAttrs'),
       attributes: childrenOf(fields[i], 'signedAttrs').map(parseAttribute),
     };
     i++;
@@ -151,10 +155,8 @@ function parseSignerInfo(node: Asn1): ParsedSignerInfo {
 function parseSignerIdentifier(node: Asn1 | undefined): SignerIdentifier {
   if (isContext(node, 0)) {
     // [0] IMPLICIT SubjectKeyIdentifier: an OCTET STRING under a context tag.
-    if (node.constructed || typeof node.value !== 'string') {
-      throw new Asn1Error('malformed subjectKeyIdentifier');
-    }
-    return { kind: 'subject-key-identifier', keyId: Buffer.from(node.value, 'binary') };
+    if (node.constructed) throw new Asn1Error('malformed subjectKeyIdentifier');
+    return { kind: 'subject-key-identifier', keyId: Buffer.from(node.content) };
   }
   const [issuer, serial, ...rest] = sequence(node, 'IssuerAndSerialNumber');
   sequence(issuer, 'issuer');

@@ -11,7 +11,9 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childrenOf, parseDer, sequence } from './asn1';
 import { ContentTooLargeError } from './byte-source';
+import { ChainCache, defaultChainCache } from './chain-cache';
 import { DEFAULT_CRYPTO_POLICY, type CryptoPolicy } from './crypto-policy';
 import { CmsVerificationError, type CmsVerificationErrorCode } from './errors';
 import { verifyDetachedCms, type CmsVerification, type VerifyDetachedCmsInput } from './cms-verify';
@@ -263,6 +265,28 @@ describe('verifyDetachedCms: valid signatures', () => {
       content: () => chunks(artifactBytes, 100_000),
     });
     expect(result.content.size).toBe(artifactBytes.length);
+  });
+
+  it('accepts a BER signature with indefinite lengths', async () => {
+    const der = await readFile(await pki.sign(artifact, 'rsa'));
+    // ContentInfo, its [0] and SignedData re-wrapped with indefinite lengths, as streaming
+    // encoders write them; everything inside keeps its DER.
+    const [contentType, explicit] = sequence(parseDer(der, 'cms'), 'ContentInfo');
+    const indefinite = (tag: number, parts: Buffer[]) =>
+      Buffer.concat([Buffer.from([tag, 0x80]), ...parts, Buffer.alloc(2)]);
+    const signedData = sequence(childrenOf(explicit, '[0]')[0], 'SignedData');
+    const ber = indefinite(0x30, [
+      contentType?.encoded ?? Buffer.alloc(0),
+      indefinite(0xa0, [
+        indefinite(
+          0x30,
+          signedData.map((field) => field.encoded),
+        ),
+      ]),
+    ]);
+    expect([ber[1], der[1]]).toEqual([0x80, 0x82]);
+    const result = await verify(ber);
+    expect(result.chain).toEqual(['O=SUP Test PKI, CN=SUP Test Signer rsa', INTERMEDIATE, ROOT]);
   });
 
   it('accepts an intermediate configured as the trust anchor', async () => {
@@ -524,5 +548,105 @@ describe('verifyDetachedCms: unusable input', () => {
     await expect(
       verify(signature, { content: () => createReadStream(join(dir, 'missing.bin')) }),
     ).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('verifyDetachedCms: chain cache', () => {
+  let signature: Buffer;
+  let cache: ChainCache;
+  let signerNotAfter: Date;
+
+  beforeAll(async () => {
+    signature = await readFile(await pki.sign(artifact, 'rsa'));
+    signerNotAfter = new Date(new X509Certificate(readFileSync(pki.signers.rsa.certPem)).validTo);
+  });
+
+  beforeEach(() => {
+    cache = new ChainCache();
+  });
+
+  const cached = (sig: Buffer, overrides: Overrides = {}) =>
+    verify(sig, { chainCache: cache, ...overrides });
+
+  it('builds a signer chain once and reuses it for every signature by that signer', async () => {
+    const first = await cached(signature);
+    const second = await cached(await readFile(await pki.sign(other, 'rsa')), {
+      content: () => createReadStream(other),
+    });
+    const again = await cached(signature);
+    expect(cache.stats()).toMatchObject({ misses: 1, hits: 2, size: 1 });
+    expect(again).toEqual(first);
+    expect(second.chain).toEqual(first.chain);
+    expect(second.content.size).toBe(4096);
+  });
+
+  it('uses the shared default cache unless told otherwise, and none with null', async () => {
+    const before = defaultChainCache.stats();
+    await verify(signature);
+    const after = defaultChainCache.stats();
+    expect(after.hits + after.misses).toBe(before.hits + before.misses + 1);
+    await verify(signature, { chainCache: null });
+    expect(defaultChainCache.stats()).toEqual(after);
+  });
+
+  it('does not reuse a chain for another trust anchor set', async () => {
+    await cached(signature);
+    await expectFailure(
+      cached(signature, { trustAnchors: parseTrustAnchors(readFileSync(pki.rogueRootPem)) }),
+      'untrusted-chain',
+    );
+    const viaIntermediate = await cached(signature, {
+      trustAnchors: parseTrustAnchors(readFileSync(pki.intermediatePem)),
+    });
+    expect(viaIntermediate.chain).toEqual(['O=SUP Test PKI, CN=SUP Test Signer rsa', INTERMEDIATE]);
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 3 });
+    // The same anchors loaded again are the same trust: the chain is reused.
+    await cached(signature, {
+      trustAnchors: parseTrustAnchors(readFileSync(pki.trustAnchorsPem), 'reloaded'),
+    });
+    expect(cache.stats()).toMatchObject({ hits: 1 });
+  });
+
+  it('does not reuse a chain for another policy', async () => {
+    await cached(signature);
+    const error = await expectFailure(
+      cached(signature, { policy: { ...DEFAULT_CRYPTO_POLICY, minRsaBits: 4096 } }),
+      'policy-violation',
+    );
+    expect(error.message).toContain('2048-bit');
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 2 });
+  });
+
+  it('does not reuse a chain once a certificate on it has expired', async () => {
+    await cached(signature);
+    await expect(cached(signature, { now: signerNotAfter })).resolves.toBeDefined();
+    expect(cache.stats()).toMatchObject({ hits: 1 });
+    await expectFailure(
+      cached(signature, { now: new Date(signerNotAfter.getTime() + 1000) }),
+      'certificate-expired',
+    );
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, size: 0 });
+  });
+
+  it('does not reuse a chain without the intermediates it was built from', async () => {
+    const bare = await readFile(await pki.sign(artifact, 'rsa', { includeIntermediate: false }));
+    await cached(bare, { extraCertificates: [readFileSync(pki.intermediatePem)] });
+    await expectFailure(cached(bare), 'untrusted-chain');
+  });
+
+  it('still verifies every signature over a cached chain', async () => {
+    await cached(signature);
+    const corrupted = Buffer.from(signature);
+    corrupted[corrupted.length - 5] ^= 0xff;
+    await expectFailure(cached(corrupted), 'bad-signature');
+
+    const tampered = Buffer.from(artifactBytes);
+    tampered[12_345] ^= 0x01;
+    await expectFailure(cached(signature, { content: () => chunks(tampered) }), 'digest-mismatch');
+
+    const noAttributes = await readFile(await pki.sign(artifact, 'rsa', { noAttributes: true }));
+    await cached(noAttributes);
+    await expectFailure(cached(noAttributes, { content: () => chunks(tampered) }), 'bad-signature');
+    expect(cache.stats()).toMatchObject({ misses: 1, hits: 4 });
   });
 });

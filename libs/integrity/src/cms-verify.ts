@@ -4,7 +4,6 @@ import {
   createVerify,
   timingSafeEqual,
   verify as verifySignature,
-  X509Certificate,
   type KeyObject,
   type VerifyKeyObjectInput,
 } from 'node:crypto';
@@ -17,9 +16,10 @@ import {
 } from './algorithms';
 import { octetString, oid, time, type Asn1 } from './asn1';
 import { pumpBytes, type ByteSource } from './byte-source';
-import { certificateInfo, type CertificateInfo } from './certificate-info';
-import { parseCertificates } from './certificates';
-import { buildTrustedChain } from './chain';
+import { certificateInfo, certificateInfoFromDer, type CertificateInfo } from './certificate-info';
+import { parseCertificateInfos } from './certificates';
+import { buildTrustedChain, type TrustedChain } from './chain';
+import { chainCacheKey, defaultChainCache, type ChainCache } from './chain-cache';
 import { parseCmsSignedData, type ParsedSignerInfo, type SignerIdentifier } from './cms-parse';
 import {
   DEFAULT_CRYPTO_POLICY,
@@ -49,6 +49,11 @@ export interface VerifyDetachedCmsInput {
   now?: Date;
   /** Stop reading the content past this many bytes (ContentTooLargeError, not a verification error). */
   maxContentBytes?: number;
+  /**
+   * Where verified signer chains are remembered; default {@link defaultChainCache}, `null` to
+   * build the chain every time. The signature itself is verified on every call regardless.
+   */
+  chainCache?: ChainCache | null;
 }
 
 export interface CmsSigner {
@@ -80,8 +85,8 @@ const malformed = (message: string, cause?: unknown) =>
 
 /**
  * Verifies a detached CMS signature over streamed content: signer chain to a trust anchor,
- * signed-attribute digest and signature, then the CryptoPolicy. All maths runs in node:crypto;
- * forge only decodes ASN.1. Errors from reading the content propagate unchanged.
+ * signed-attribute digest and signature, then the CryptoPolicy. All maths runs in node:crypto.
+ * Errors from reading the content propagate unchanged.
  */
 export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<CmsVerification> {
   const policy = input.policy ?? DEFAULT_CRYPTO_POLICY;
@@ -113,14 +118,9 @@ export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<
     ...(input.extraCertificates ?? []).flatMap((buf, i) => extraCertificates(buf, i)),
   ]);
   const signerCert = findSignerCertificate(signerInfo.sid, pool);
-  const chain = buildTrustedChain(signerCert, {
-    intermediates: pool,
-    anchors: input.trustAnchors.certificates.map(certificateInfo),
-    now,
-    policy,
-  });
+  const chain = trustedChain(signerCert, pool, input, policy, now);
 
-  const key = signerCert.x509.publicKey;
+  const key = signerCert.publicKey;
   const keyOptions = verifyOptions(key, describeKey(key, 'signer certificate'), algorithm);
   const violations = [...chain.policyViolations];
   const digestProblem = digestViolation(digest, policy, 'the signature');
@@ -184,17 +184,43 @@ export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<
   };
 }
 
+/** Built once per signer, candidate set, anchor set and policy while every certificate is valid. */
+function trustedChain(
+  signer: CertificateInfo,
+  pool: CertificateInfo[],
+  input: VerifyDetachedCmsInput,
+  policy: CryptoPolicy,
+  now: Date,
+): TrustedChain {
+  const anchors = input.trustAnchors.certificates;
+  const build = () =>
+    buildTrustedChain(signer, {
+      intermediates: pool,
+      anchors: anchors.map(certificateInfo),
+      now,
+      policy,
+    });
+  const cache = input.chainCache === undefined ? defaultChainCache : input.chainCache;
+  if (!cache) return build();
+  const key = chainCacheKey({ signer, candidates: pool, anchors, policy });
+  const cached = cache.get(key, now);
+  if (cached) return cached;
+  const chain = build();
+  cache.set(key, chain);
+  return chain;
+}
+
 function embeddedCertificate(der: Buffer, index: number): CertificateInfo {
   try {
-    return certificateInfo(new X509Certificate(der));
+    return certificateInfoFromDer(der);
   } catch (err) {
     throw malformed(`certificate #${index + 1} in the signature cannot be parsed`, err);
   }
 }
 
-function extraCertificates(buf: Buffer, index: number): CertificateInfo[] {
+function extraCertificates(buf: Buffer, index: number): readonly CertificateInfo[] {
   try {
-    return parseCertificates(buf).map(certificateInfo);
+    return parseCertificateInfos(buf);
   } catch (err) {
     throw malformed(`extra certificate input #${index + 1}: ${(err as Error).message}`, err);
   }
@@ -289,7 +315,7 @@ function readSignedAttributes(
   messageDigest: Buffer;
   signingTime?: Date;
 } {
-  const byType = new Map<string, Asn1[]>();
+  const byType = new Map<string, readonly Asn1[]>();
   for (const attribute of attributes) {
     if (byType.has(attribute.oid))
       throw malformed(`signed attribute ${attribute.oid} appears twice`);
@@ -322,13 +348,21 @@ function readSignedAttributes(
   }
 }
 
+const signerDescriptions = new WeakMap<CertificateInfo, Readonly<CmsSigner>>();
+
+/** A fresh object each time (callers may keep or change it), built once per certificate. */
 function describeSigner(cert: CertificateInfo): CmsSigner {
-  return {
-    subject: cert.subject,
-    issuer: cert.issuer,
-    serialNumber: cert.x509.serialNumber,
-    sha256Fingerprint: cert.fingerprint,
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
-  };
+  let description = signerDescriptions.get(cert);
+  if (!description) {
+    description = {
+      subject: cert.subject,
+      issuer: cert.issuer,
+      serialNumber: cert.x509.serialNumber,
+      sha256Fingerprint: cert.fingerprint,
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+    };
+    signerDescriptions.set(cert, description);
+  }
+  return { ...description };
 }

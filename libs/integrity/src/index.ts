@@ -6,6 +6,13 @@ export { DEFAULT_CRYPTO_POLICY, type CryptoPolicy } from './crypto-policy';
 export { parseCertificates } from './certificates';
 export * from './trust-anchors';
 export {
+  ChainCache,
+  defaultChainCache,
+  DEFAULT_CHAIN_CACHE_ENTRIES,
+  type ChainCacheOptions,
+  type ChainCacheStats,
+} from './chain-cache';
+export {
   verifyDetachedCms,
   type CmsSigner,
   type CmsVerification,

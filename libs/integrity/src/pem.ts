@@ -6,8 +6,8 @@ export interface PemBlock {
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
 const BASE64_BODY = /^[A-Za-z0-9+/=\s]*$/;
 
-export const looksLikePem = (input: Buffer | string): boolean =>
-  (typeof input === 'string' ? input : input.toString('latin1')).includes('-----BEGIN ');
+// Buffer#includes searches the bytes without decoding them first.
+export const looksLikePem = (input: Buffer | string): boolean => input.includes('-----BEGIN ');
 
 /** Every PEM block in the text; bodies that are not plain base64 (e.g. encrypted headers) throw. */
 export function decodePem(input: Buffer | string): PemBlock[] {

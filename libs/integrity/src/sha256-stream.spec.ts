@@ -1,12 +1,12 @@
 import { runOpenssl } from '@sup/testing';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ContentTooLargeError } from './byte-source';
-import { hashFile, hashStream } from './sha256-stream';
+import { hashFile, hashFileHandle, hashStream } from './sha256-stream';
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -110,5 +110,56 @@ describe('hashStream / hashFile', () => {
 
   it('propagates read errors', async () => {
     await expect(hashFile(join(dir, 'missing.bin'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  describe('hashFileHandle', () => {
+    it('hashes the whole file whatever the handle position, and leaves the handle open', async () => {
+      const handle = await open(file, 'r');
+      try {
+        await handle.read(Buffer.alloc(4096), 0, 4096, null); // move the file position
+        await expect(hashFileHandle(handle)).resolves.toEqual({
+          sha256: opensslDigest,
+          size: data.length,
+        });
+        // Still usable: the caller owns it.
+        await expect(hashFileHandle(handle)).resolves.toMatchObject({ size: data.length });
+      } finally {
+        await handle.close();
+      }
+    });
+
+    it('reports progress per chunk, ending at the size', async () => {
+      const seen: number[] = [];
+      const handle = await open(file, 'r');
+      try {
+        await hashFileHandle(handle, { onProgress: (bytes) => seen.push(bytes) });
+      } finally {
+        await handle.close();
+      }
+      expect(seen).toEqual([1, 2, 3, 4, 5].map((mib) => mib * 1024 * 1024).concat(data.length));
+    });
+
+    it('accepts exactly maxBytes and refuses one byte more', async () => {
+      const handle = await open(file, 'r');
+      try {
+        await expect(hashFileHandle(handle, { maxBytes: data.length })).resolves.toMatchObject({
+          size: data.length,
+        });
+        const error: unknown = await hashFileHandle(handle, { maxBytes: data.length - 1 }).catch(
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ContentTooLargeError);
+        expect(error).toMatchObject({ maxBytes: data.length - 1, bytesRead: data.length });
+        await expect(hashFileHandle(handle, { maxBytes: -1 })).rejects.toThrow(RangeError);
+      } finally {
+        await handle.close();
+      }
+    });
+
+    it('hashes an empty file', async () => {
+      const empty = join(dir, 'empty.bin');
+      await writeFile(empty, Buffer.alloc(0));
+      await expect(hashFile(empty)).resolves.toEqual({ sha256: EMPTY_SHA256, size: 0 });
+    });
   });
 });
