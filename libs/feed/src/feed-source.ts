@@ -24,6 +24,12 @@ export interface FeedSourceOptions {
   hardMaxBytes?: number;
   /** How long to wait for a response or for the next bytes of one (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The whole of a small read (index, signature), however slowly its bytes arrive: the idle
+   * timeout alone lets a server that sends a byte now and then hold a sync forever.
+   * Default: four times `timeoutMs`.
+   */
+  smallReadTimeoutMs?: number;
 }
 
 export interface FeedIndexRead {
@@ -193,6 +199,7 @@ export class FeedSource {
   readonly baseUrl: string;
   readonly hardMaxBytes: number;
   readonly timeoutMs: number;
+  readonly smallReadTimeoutMs: number;
   private readonly base: URL;
 
   private constructor(base: URL, options: FeedSourceOptions) {
@@ -205,6 +212,12 @@ export class FeedSource {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_FEED_TIMEOUT_MS;
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new RangeError(`timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+    }
+    this.smallReadTimeoutMs = options.smallReadTimeoutMs ?? 4 * this.timeoutMs;
+    if (!Number.isFinite(this.smallReadTimeoutMs) || this.smallReadTimeoutMs <= 0) {
+      throw new RangeError(
+        `smallReadTimeoutMs must be a positive number, got ${String(options.smallReadTimeoutMs)}`,
+      );
     }
   }
 
@@ -292,9 +305,23 @@ export class FeedSource {
   /** A whole small entry (a signature, the index) in memory, capped at maxBytes. */
   async readSmall(relPath: string, maxBytes: number): Promise<Buffer> {
     const stream = await this.open(relPath, { maxBytes });
-    const parts: Buffer[] = [];
-    for await (const chunk of stream) parts.push(chunk as Buffer);
-    return Buffer.concat(parts);
+    const url = this.resolve(relPath);
+    const timer = setTimeout(() => {
+      (stream as NodeJS.ReadableStream & { destroy(error: Error): void }).destroy(
+        new FeedError(
+          'timeout',
+          url,
+          `${url} was not read completely within ${this.smallReadTimeoutMs} ms`,
+        ),
+      );
+    }, this.smallReadTimeoutMs);
+    try {
+      const parts: Buffer[] = [];
+      for await (const chunk of stream) parts.push(chunk as Buffer);
+      return Buffer.concat(parts);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** index.json (≤ 16 MiB, schema-checked) and index.json.p7s, as bytes for signature checking. */

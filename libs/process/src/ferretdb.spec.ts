@@ -54,4 +54,20 @@ describe('FerretDB built from deploy/ferretdb', () => {
     expect(explained.plan).toMatch(/SCAN \S+/);
     expect(explained.plan).not.toMatch(/USING INDEX/);
   });
+
+  it('completes bulk updates of more statements than it has SQLite connections', async () => {
+    // Unpatched, each statement kept a connection until the command returned: the 101st waited
+    // forever, and the server with it. Two at once, as two consumers of one service would.
+    const views = db.collection<{ _id: string; state: string }>('bulk-updates');
+    const bulk = (state: string) =>
+      views.bulkWrite(
+        Array.from({ length: 250 }, (_, i) => ({
+          replaceOne: { filter: { _id: `v-${i}` }, replacement: { state }, upsert: true },
+        })),
+        { ordered: false },
+      );
+    await bulk('first');
+    await Promise.all([bulk('second'), bulk('third')]);
+    expect(await views.countDocuments({})).toBe(250);
+  });
 });

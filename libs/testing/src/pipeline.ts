@@ -20,15 +20,22 @@ export interface PipelineOptions {
   services?: readonly ServiceName[];
   /** Extra environment for every service (e.g. JS_ACK_WAIT_MS). */
   env?: Record<string, string>;
+  /** Processes per service (default 1): replicas share their durable consumers and state. */
+  replicas?: number;
 }
+
+/** `checksum` for the first replica, `checksum#1` for the second, and so on. */
+const instanceKey = (name: ServiceName, replica: number): string =>
+  replica === 0 ? name : `${name}#${replica}`;
 
 /**
  * The pipeline as operators run it: a real NATS JetStream, a real MongoDB-wire server and each
  * service as its own Node process built from dist/. Used by the end-to-end suites and the benchmark.
  */
 export class Pipeline {
-  readonly processes = new Map<ServiceName, ManagedProcess>();
-  readonly ports = new Map<ServiceName, number>();
+  /** By instance: the service name for replica 0, `<name>#<n>` for replica n. */
+  readonly processes = new Map<string, ManagedProcess>();
+  readonly ports = new Map<string, number>();
   private constructor(
     readonly natsUrl: string,
     readonly mongoUri: string,
@@ -46,8 +53,11 @@ export class Pipeline {
     const workDir = mkdtempSync(join(tmpdir(), 'sup-pipeline-'));
     const [nats, mongo] = await startAll([useNats(), useMongo()]);
     const pipeline = new Pipeline(nats.url, mongo.uri, workDir, options, [nats.stop, mongo.stop]);
+    const replicas = options.replicas ?? 1;
     const started = await Promise.allSettled(
-      (options.services ?? SERVICE_NAMES).map((s) => pipeline.startService(s)),
+      (options.services ?? SERVICE_NAMES).flatMap((s) =>
+        Array.from({ length: replicas }, (_, r) => pipeline.startService(s, r)),
+      ),
     );
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) {
@@ -81,24 +91,27 @@ export class Pipeline {
     };
   }
 
-  async startService(name: ServiceName): Promise<void> {
-    const port = this.ports.get(name) ?? (await freePort());
-    this.ports.set(name, port);
+  /** Starts (or restarts) one replica of a service on its port, and waits until it is ready. */
+  async startService(name: ServiceName, replica = 0): Promise<void> {
+    const key = instanceKey(name, replica);
+    const port = this.ports.get(key) ?? (await freePort());
+    this.ports.set(key, port);
     mkdirSync(join(this.workDir, 'logs'), { recursive: true });
-    const proc = startProcess(name, process.execPath, [serviceEntry(name)], {
+    const proc = startProcess(key, process.execPath, [serviceEntry(name)], {
       env: this.envFor(port),
-      logFile: join(this.workDir, 'logs', `${name}.log`),
+      logFile: this.logFile(name, replica),
     });
-    this.processes.set(name, proc);
+    this.processes.set(key, proc);
     await waitForReady(proc, port);
   }
 
-  async kill(name: ServiceName): Promise<void> {
-    await this.processes.get(name)?.kill('SIGKILL');
+  /** SIGKILL: the replica dies mid-work, as on a node failure. */
+  async kill(name: ServiceName, replica = 0): Promise<void> {
+    await this.processes.get(instanceKey(name, replica))?.kill('SIGKILL');
   }
 
-  async stopService(name: ServiceName): Promise<void> {
-    await this.processes.get(name)?.stop();
+  async stopService(name: ServiceName, replica = 0): Promise<void> {
+    await this.processes.get(instanceKey(name, replica))?.stop();
   }
 
   /** Calls the operator API by path, routed to the owning service as the ingress would. */
@@ -115,13 +128,21 @@ export class Pipeline {
       init.body = JSON.stringify(body);
       init.headers = { 'content-type': 'application/json' };
     }
-    const res = await fetch(`http://127.0.0.1:${this.ports.get(service)}${path}`, init);
+    // The first replica that is alive answers, as a load balancer would route around a dead one.
+    const instance =
+      [...this.processes.entries()].find(
+        ([key, p]) =>
+          (key === service || key.startsWith(`${service}#`)) &&
+          p.child.exitCode === null &&
+          p.child.signalCode === null,
+      )?.[0] ?? service;
+    const res = await fetch(`http://127.0.0.1:${this.ports.get(instance)}${path}`, init);
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  logFile(name: ServiceName): string {
-    return join(this.workDir, 'logs', `${name}.log`);
+  logFile(name: ServiceName, replica = 0): string {
+    return join(this.workDir, 'logs', `${instanceKey(name, replica)}.log`);
   }
 
   async stop(): Promise<void> {

@@ -2,8 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { ListUpdatesQuery } from '@sup/contracts';
 import type { UpdateView } from '@sup/domain';
+import { allDuplicates, duplicateIndexes } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { UPDATE_VIEW_MODEL, type UpdateViewDoc } from './schemas';
+
+/** Statements per bulk write: bounded, so one write never holds the database for long. */
+const WRITE_CHUNK = 100;
 
 /**
  * The listing projection of the update views in MongoDB. The views themselves live in a KV bucket
@@ -14,19 +18,38 @@ import { UPDATE_VIEW_MODEL, type UpdateViewDoc } from './schemas';
 export class UpdateViewProjection {
   constructor(@InjectModel(UPDATE_VIEW_MODEL) private readonly views: Model<UpdateViewDoc>) {}
 
-  /** One bulk write: each view replaces its document (by `_id` only). */
+  /**
+   * Bulk writes (by `_id` only) of at most WRITE_CHUNK views each: every view replaces its
+   * document. Two replicas may create one document at the same moment; the loser's upsert fails as
+   * a duplicate, and is simply repeated (the document now exists, so it is replaced).
+   */
   async write(views: { view: UpdateView; revision: number }[]): Promise<void> {
+    for (let i = 0; i < views.length; i += WRITE_CHUNK) {
+      await this.writeChunk(views.slice(i, i + WRITE_CHUNK), 3);
+    }
+  }
+
+  private async writeChunk(
+    views: { view: UpdateView; revision: number }[],
+    attempts: number,
+  ): Promise<void> {
     if (views.length === 0) return;
-    await this.views.bulkWrite(
-      views.map(({ view, revision }) => ({
-        replaceOne: {
-          filter: { _id: view.id },
-          replacement: toDoc(view, revision),
-          upsert: true,
-        },
-      })),
-      { ordered: false },
-    );
+    try {
+      await this.views.bulkWrite(
+        views.map(({ view, revision }) => ({
+          replaceOne: {
+            filter: { _id: view.id },
+            replacement: toDoc(view, revision),
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (error) {
+      if (attempts <= 1 || !allDuplicates(error)) throw error;
+      const lost = duplicateIndexes(error);
+      await this.writeChunk(lost ? lost.map((i) => views[i]) : views, attempts - 1);
+    }
   }
 
   async page(query: ListUpdatesQuery): Promise<{ docs: UpdateViewDoc[]; total: number }> {

@@ -64,3 +64,18 @@ export function allDuplicates(error: unknown): boolean {
       (e as { err?: { code?: unknown } }).err?.code === 11000,
   );
 }
+
+/**
+ * The positions (in the bulk write's input) of the operations that failed as duplicates, or
+ * undefined when the error does not list them (a single-document error: take it as all of them).
+ */
+export function duplicateIndexes(error: unknown): number[] | undefined {
+  const writeErrors = (error as { writeErrors?: unknown[] } | null)?.writeErrors;
+  if (!Array.isArray(writeErrors) || writeErrors.length === 0) return undefined;
+  return writeErrors.flatMap((e) => {
+    const w = e as { index?: number; code?: unknown; err?: { index?: number; code?: unknown } };
+    const index = w.index ?? w.err?.index;
+    const code = w.code ?? w.err?.code;
+    return code === 11000 && typeof index === 'number' ? [index] : [];
+  });
+}

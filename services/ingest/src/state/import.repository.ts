@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { EventData, SUBJECTS } from '@sup/contracts';
-import { allDuplicates } from '@sup/service-kit';
+import { allDuplicates, duplicateIndexes } from '@sup/service-kit';
 import { Schema, type Model } from 'mongoose';
 
 /** Ingest's record of every update it has seen: insert-once by update id, never changed after. */
@@ -50,17 +50,9 @@ export class ImportRepository {
       await this.imports.insertMany(records, { ordered: false, lean: true });
     } catch (error) {
       if (!allDuplicates(error)) throw error;
-      const writeErrors = (
-        error as { writeErrors?: { index?: number; err?: { index?: number } }[] }
-      ).writeErrors;
-      if (!writeErrors) {
-        for (const r of records) existed.add(r._id);
-      } else {
-        for (const e of writeErrors) {
-          const index = e.index ?? e.err?.index;
-          if (index !== undefined && records[index]) existed.add(records[index]._id);
-        }
-      }
+      const indexes = duplicateIndexes(error);
+      if (!indexes) for (const r of records) existed.add(r._id);
+      else for (const i of indexes) if (records[i]) existed.add(records[i]._id);
     }
     return existed;
   }
