@@ -1,3 +1,4 @@
+import type { Collection as MongoCollection } from 'mongodb';
 import { ConnectionStates, type Connection, type Model } from 'mongoose';
 import type { HealthCheck } from './health';
 
@@ -38,4 +39,13 @@ export async function insertOnce<T>(
     if (!isDuplicateKeyError(error)) throw error;
     return false;
   }
+}
+
+/**
+ * The driver's collection behind a model, typed by its documents. Bulk hot paths use it directly:
+ * mongoose would cast and hydrate every document first, which costs more than the write itself
+ * for the plain records written here.
+ */
+export function rawCollection<T extends { _id: string }>(model: Model<T>): MongoCollection<T> {
+  return model.collection as unknown as MongoCollection<T>;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { allDuplicates } from '@sup/service-kit';
+import { rawCollection, allDuplicates } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { ALERT_MODEL, type AlertRecord } from './alert.schema';
 
@@ -20,7 +20,7 @@ export class AlertRepository {
   async insertNew(records: AlertRecord[]): Promise<void> {
     if (records.length === 0) return;
     try {
-      await this.alerts.insertMany(records, { ordered: false, lean: true });
+      await rawCollection(this.alerts).insertMany(records, { ordered: false });
     } catch (error) {
       if (!allDuplicates(error)) throw error;
     }

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ArtifactNotFoundError, type ArtifactStore } from '@sup/artifact-store';
+import { ArtifactNotFoundError, hashArtifact, type ArtifactStore } from '@sup/artifact-store';
 import { SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
-import { hashStream } from '@sup/integrity';
 import type { EventBatch, OutgoingEvent } from '@sup/jetstream';
 import {
   announceBatch,
@@ -44,7 +43,7 @@ export class ChecksumService {
   async decide(update: UpdateDescriptor): Promise<OutgoingEvent> {
     let measured: { sha256: string; size: number };
     try {
-      measured = await hashStream(await this.store.open(update.artifact.storeKey));
+      measured = await hashArtifact(this.store, update.artifact.storeKey);
     } catch (error) {
       if (error instanceof ArtifactNotFoundError) {
         return rejectionOf(

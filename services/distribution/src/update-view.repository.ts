@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { ListUpdatesQuery } from '@sup/contracts';
 import type { UpdateView } from '@sup/domain';
-import { allDuplicates, duplicateIndexes } from '@sup/service-kit';
+import { rawCollection, allDuplicates, duplicateIndexes } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { UPDATE_VIEW_MODEL, type UpdateViewDoc } from './schemas';
 
@@ -35,7 +35,8 @@ export class UpdateViewProjection {
   ): Promise<void> {
     if (views.length === 0) return;
     try {
-      await this.views.bulkWrite(
+      // The driver's own bulk write: mongoose would cast and hydrate every replacement first.
+      await rawCollection(this.views).bulkWrite(
         views.map(({ view, revision }) => ({
           replaceOne: {
             filter: { _id: view.id },

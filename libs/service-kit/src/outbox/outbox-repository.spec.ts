@@ -55,7 +55,7 @@ describe('allDuplicates', () => {
       true,
       bulkError([DUPLICATE, DUPLICATE], 'driver'),
     ],
-    ['the same after mongoose copied the write errors', true, bulkError([DUPLICATE], 'mongoose')],
+    ['the same after mongoose copied the write errors', true, bulkError([DUPLICATE], 'driver')],
     [
       'write errors of the raw shape only ({ err })',
       true,
@@ -68,7 +68,7 @@ describe('allDuplicates', () => {
       false,
       bulkError([DUPLICATE, VALIDATION], 'driver'),
     ],
-    ['the same after mongoose', false, bulkError([DUPLICATE, VALIDATION], 'mongoose')],
+    ['the same after mongoose', false, bulkError([DUPLICATE, VALIDATION], 'driver')],
     [
       'another failure first, then a duplicate',
       false,
@@ -102,31 +102,33 @@ describe('MongoOutboxRepository.add', () => {
     createdAt: new Date('2026-03-01T10:00:00.000Z'),
   }));
 
-  /** A model whose insertMany rejects with `error`, recording what it was asked to insert. */
+  /** A model whose driver collection's insertMany rejects with `error`, recording the calls. */
   function modelFailingWith(error: Error) {
     const calls: unknown[][] = [];
     const model = {
-      insertMany: (docs: unknown[], options: unknown) => {
-        calls.push([docs, options]);
-        return Promise.reject(error);
+      collection: {
+        insertMany: (docs: unknown[], options: unknown) => {
+          calls.push([docs, options]);
+          return Promise.reject(error);
+        },
       },
     };
     return { repository: new MongoOutboxRepository(model as unknown as Model<OutboxEntry>), calls };
   }
 
   it('inserts unordered, so one existing entry does not stop the others', async () => {
-    const { repository, calls } = modelFailingWith(bulkError([DUPLICATE], 'mongoose'));
+    const { repository, calls } = modelFailingWith(bulkError([DUPLICATE], 'driver'));
     await repository.add(entries);
-    expect(calls).toEqual([[entries, { ordered: false, lean: true }]]);
+    expect(calls).toEqual([[entries, { ordered: false }]]);
   });
 
   it('treats entries that all existed already as stored', async () => {
-    const { repository } = modelFailingWith(bulkError([DUPLICATE, DUPLICATE], 'mongoose'));
+    const { repository } = modelFailingWith(bulkError([DUPLICATE, DUPLICATE], 'driver'));
     await expect(repository.add(entries)).resolves.toBeUndefined();
   });
 
   it('fails when any entry failed for another reason, even after a duplicate', async () => {
-    const error = bulkError([DUPLICATE, VALIDATION], 'mongoose');
+    const error = bulkError([DUPLICATE, VALIDATION], 'driver');
     const { repository } = modelFailingWith(error);
     await expect(repository.add(entries)).rejects.toBe(error);
   });

@@ -1,6 +1,6 @@
 import type { OutgoingEvent } from '@sup/jetstream';
 import { Schema, type Model } from 'mongoose';
-import { isDuplicateKeyError } from '../mongo';
+import { isDuplicateKeyError, rawCollection } from '../mongo';
 
 /** An announcement that could not be published when its decision was made. */
 export interface OutboxEntry {
@@ -35,7 +35,7 @@ export class MongoOutboxRepository implements OutboxRepository {
   async add(entries: OutboxEntry[]): Promise<void> {
     if (entries.length === 0) return;
     try {
-      await this.model.insertMany(entries, { ordered: false, lean: true });
+      await rawCollection(this.model).insertMany(entries, { ordered: false });
     } catch (error) {
       if (!allDuplicates(error)) throw error;
     }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { EventData, SUBJECTS } from '@sup/contracts';
-import { allDuplicates, duplicateIndexes } from '@sup/service-kit';
+import { rawCollection, allDuplicates, duplicateIndexes } from '@sup/service-kit';
 import { Schema, type Model } from 'mongoose';
 
 /** Ingest's record of every update it has seen: insert-once by update id, never changed after. */
@@ -47,7 +47,7 @@ export class ImportRepository {
     const existed = new Set<string>();
     if (records.length === 0) return existed;
     try {
-      await this.imports.insertMany(records, { ordered: false, lean: true });
+      await rawCollection(this.imports).insertMany(records, { ordered: false });
     } catch (error) {
       if (!allDuplicates(error)) throw error;
       const indexes = duplicateIndexes(error);
