@@ -122,7 +122,7 @@ describe('two replicas of every service, each killed in turn during a 1,000-upda
     const all = await pipeline.api<{ total: number }>('GET', '/v1/updates?limit=1');
     expect(all.body.total).toBe(COUNT);
 
-    const nc = await connect({ servers: pipeline.natsUrl });
+    const nc: NatsConnection = await connect({ servers: pipeline.natsUrl });
     try {
       for (const [type, expected] of [
         [SUBJECTS.imported, COUNT],
