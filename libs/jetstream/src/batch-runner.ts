@@ -1,6 +1,6 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import { errorMessage } from './errors';
 import type { JetStreamLogger } from './logger';
+import { pauseAndRefresh, type RecoveryContext } from './pull-recovery';
 
 export interface BatchRunnerOptions {
   /** Most messages handed to one handler call. */
@@ -64,6 +64,16 @@ export class BatchRunner {
     return this.current;
   }
 
+  private recovery(): RecoveryContext {
+    return {
+      durable: this.durable,
+      logger: this.options.logger,
+      refresh: () => this.options.refresh(),
+      stopped: this.stopped,
+      isStopping: () => this.stopping,
+    };
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
@@ -92,22 +102,10 @@ export class BatchRunner {
       } catch (error) {
         if (this.stopping || this.options.connectionGone()) break;
         failures++;
-        const pauseMs = Math.min(30_000, 250 * 2 ** failures);
-        this.options.logger.warn(
-          { consumer: this.durable, err: error, retryInMs: pauseMs },
-          `consume failed: ${errorMessage(error)}`,
-        );
         await this.stream?.close().catch(() => undefined);
-        await Promise.race([new Promise((r) => setTimeout(r, pauseMs).unref()), this.stopped]);
+        const fresh = await pauseAndRefresh(this.recovery(), failures, error, 'consume');
         if (this.stopping) break;
-        try {
-          this.consumer = await this.options.refresh();
-        } catch (refreshError) {
-          this.options.logger.warn(
-            { consumer: this.durable, err: refreshError },
-            'consumer refresh failed',
-          );
-        }
+        if (fresh) this.consumer = fresh;
       } finally {
         this.stream = undefined;
       }

@@ -1,6 +1,6 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import { errorMessage } from './errors';
 import type { JetStreamLogger } from './logger';
+import { pauseAndRefresh, type RecoveryContext } from './pull-recovery';
 import type { MessageBatch } from './nats-types';
 
 export interface RunnerOptions {
@@ -58,6 +58,16 @@ export class ConsumerRunner {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
+  private recovery(): RecoveryContext {
+    return {
+      durable: this.durable,
+      logger: this.options.logger,
+      refresh: () => this.options.refresh(),
+      stopped: this.stopped,
+      isStopping: () => this.stopping,
+    };
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
@@ -75,21 +85,9 @@ export class ConsumerRunner {
       } catch (error) {
         if (this.stopping || this.options.connectionGone()) break;
         failures++;
-        const pauseMs = Math.min(30_000, 250 * 2 ** failures);
-        this.options.logger.warn(
-          { consumer: this.durable, err: error, retryInMs: pauseMs },
-          `pull failed: ${errorMessage(error)}`,
-        );
-        await Promise.race([new Promise((r) => setTimeout(r, pauseMs).unref()), this.stopped]);
+        const fresh = await pauseAndRefresh(this.recovery(), failures, error, 'pull');
         if (this.stopping) break;
-        try {
-          this.consumer = await this.options.refresh();
-        } catch (refreshError) {
-          this.options.logger.warn(
-            { consumer: this.durable, err: refreshError },
-            'consumer refresh failed',
-          );
-        }
+        if (fresh) this.consumer = fresh;
       } finally {
         this.batch = undefined;
       }

@@ -384,46 +384,18 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   }
 
   private async decide(delivery: Delivery): Promise<Decision> {
+    const parsed = this.parse(delivery);
+    if ('error' in parsed) return { outcome: 'dead-letter', error: parsed.error };
     const { msg, binding } = delivery;
-    const { maxDeliver, backoffMs } = this.settings;
-    const attempt = msg.info.deliveryCount;
-
-    let event: CloudEvent;
     try {
-      let json: unknown;
-      try {
-        json = JSON.parse(msg.string());
-      } catch (error) {
-        throw new ContractViolation(binding.subject, [`not JSON: ${errorMessage(error)}`]);
-      }
-      delivery.eventId = idOf(json);
-      event = parseEvent(binding.subject, json);
-    } catch (error) {
-      return { outcome: 'dead-letter', error: toError(error) };
-    }
-    delivery.correlationId = event.subject;
-
-    if (attempt > maxDeliver) {
-      return {
-        outcome: 'dead-letter',
-        error: new Error(
-          `delivery ${attempt} exceeds maxDeliver ${maxDeliver}: the previous attempt never settled (replica died or ack wait expired)`,
-        ),
-      };
-    }
-    try {
-      await this.invoke(binding.handler, event, new JetStreamEventContext(msg, binding.durable));
+      await this.invoke(
+        binding.handler,
+        parsed.item.event,
+        new JetStreamEventContext(msg, binding.durable),
+      );
       return { outcome: 'ack' };
     } catch (thrown) {
-      const error = toError(thrown);
-      if (
-        error instanceof PermanentError ||
-        error instanceof ContractViolation ||
-        attempt >= maxDeliver
-      ) {
-        return { outcome: 'dead-letter', error };
-      }
-      return { outcome: 'nak', error, delayMs: backoffFor(backoffMs, attempt) };
+      return this.verdictToDecision(parsed.item, { outcome: 'retry', error: toError(thrown) });
     }
   }
 

@@ -2,14 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ArtifactNotFoundError, hashArtifact, type ArtifactStore } from '@sup/artifact-store';
 import { SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
 import type { EventBatch, OutgoingEvent } from '@sup/jetstream';
-import {
-  announceBatch,
-  ARTIFACT_STORE,
-  decision,
-  mapLimited,
-  Outbox,
-  rejectionOf,
-} from '@sup/service-kit';
+import { ARTIFACT_STORE, decideEach, decision, Outbox, rejectionOf } from '@sup/service-kit';
 import { checksumVerdict } from './checksum-verdict';
 
 /** Artifacts hashed at once per replica: reading is I/O, hashing one core's worth of CPU. */
@@ -27,17 +20,10 @@ export class ChecksumService {
     @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
-  async verifyBatch(batch: EventBatch<typeof SUBJECTS.imported>): Promise<void> {
-    const decided = await mapLimited(batch.items, HASH_CONCURRENCY, async (item) => {
-      try {
-        return { item, events: [await this.decide(item.event.data.update)] };
-      } catch (error) {
-        // The store could not be read (not: the bytes are missing): worth another attempt.
-        batch.retry(item, error instanceof Error ? error : new Error(String(error)));
-        return { item, events: [] };
-      }
-    });
-    await announceBatch(batch, this.outbox, decided);
+  verifyBatch(batch: EventBatch<typeof SUBJECTS.imported>): Promise<void> {
+    return decideEach(batch, this.outbox, HASH_CONCURRENCY, (item) =>
+      this.decide(item.event.data.update),
+    );
   }
 
   async decide(update: UpdateDescriptor): Promise<OutgoingEvent> {

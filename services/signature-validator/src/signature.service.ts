@@ -4,10 +4,9 @@ import { SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
 import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
 import type { EventBatch, OutgoingEvent } from '@sup/jetstream';
 import {
-  announceBatch,
   ARTIFACT_STORE,
+  decideEach,
   decision,
-  mapLimited,
   Outbox,
   rejectionOf,
   ROOT_LOGGER,
@@ -34,16 +33,10 @@ export class SignatureService {
     @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
-  async validateBatch(batch: EventBatch<typeof SUBJECTS.checksumVerified>): Promise<void> {
-    const decided = await mapLimited(batch.items, VERIFY_CONCURRENCY, async (item) => {
-      try {
-        return { item, events: [await this.decide(item.event.data.update)] };
-      } catch (error) {
-        batch.retry(item, error instanceof Error ? error : new Error(String(error)));
-        return { item, events: [] };
-      }
-    });
-    await announceBatch(batch, this.outbox, decided);
+  validateBatch(batch: EventBatch<typeof SUBJECTS.checksumVerified>): Promise<void> {
+    return decideEach(batch, this.outbox, VERIFY_CONCURRENCY, (item) =>
+      this.decide(item.event.data.update),
+    );
   }
 
   async decide(update: UpdateDescriptor): Promise<OutgoingEvent> {

@@ -33,3 +33,25 @@ export async function announceBatch<S extends Subject>(
     if (a.state === 'failed') batch.retry(flat[i].item, a.error);
   });
 }
+
+/**
+ * The shape of a stateless stage: decide each item on its own (at most `concurrency` at once),
+ * announce every decision together, and retry only the items whose decision could not be made
+ * (an I/O error, not a verdict) or announced.
+ */
+export async function decideEach<S extends Subject>(
+  batch: EventBatch<S>,
+  outbox: Outbox,
+  concurrency: number,
+  decide: (item: BatchItem<S>) => Promise<OutgoingEvent>,
+): Promise<void> {
+  const decided = await mapLimited(batch.items, concurrency, async (item) => {
+    try {
+      return { item, events: [await decide(item)] };
+    } catch (error) {
+      batch.retry(item, error instanceof Error ? error : new Error(String(error)));
+      return { item, events: [] };
+    }
+  });
+  await announceBatch(batch, outbox, decided);
+}
