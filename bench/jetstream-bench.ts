@@ -36,12 +36,9 @@ export async function benchJetStream(messages = 20_000): Promise<JetStreamCeilin
     const consumer = await js.consumers.get('BENCH', 'bench');
     const consumeStart = performance.now();
     let seen = 0;
-    while (seen < messages) {
-      const batch = await consumer.fetch({ max_messages: 256, expires: 2_000 });
-      for await (const m of batch) {
-        m.ack();
-        seen++;
-      }
+    for await (const m of await consumer.consume({ max_messages: 1_000 })) {
+      m.ack();
+      if (++seen >= messages) break;
     }
     await nc.flush();
     const consumePerSecond = messages / ((performance.now() - consumeStart) / 1000);

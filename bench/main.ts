@@ -56,7 +56,11 @@ async function main(): Promise<void> {
       say('latency at an offered 100 updates/s');
       const lat = await benchLatency(work, pki, 100, 40, 10);
       lines.push(
-        `**End-to-end latency at an offered ${lat.offeredPerSecond} updates/s** (40 syncs of 10 updates, one every 100 ms; each update from its sync request to \`published\`): p50 **${fmt(lat.p50, 0)} ms**, p99 **${fmt(lat.p99, 0)} ms** over ${lat.updates} updates.`,
+        `**End-to-end latency at an offered ${lat.offeredPerSecond} updates/s** (40 syncs of 10 updates, one every 100 ms; each update from its sync request to \`published\`): p50 **${fmt(lat.p50, 0)} ms**, p99 **${fmt(lat.p99, 0)} ms** over ${lat.updates} updates. By hop: ${Object.entries(
+          lat.hops,
+        )
+          .map(([hop, h]) => `${hop} ${fmt(h.p50, 0)} / ${fmt(h.p99, 0)} ms`)
+          .join('; ')}.`,
         '',
       );
     }

@@ -29,6 +29,8 @@ export interface LatencyResult {
   updates: number;
   p50: number;
   p99: number;
+  /** Per-update latency of each hop after import, p50/p99 in ms. */
+  hops: Record<string, { p50: number; p99: number }>;
 }
 
 const HOPS: [string, string, string][] = [
@@ -37,6 +39,24 @@ const HOPS: [string, string, string][] = [
   ['checksum-verified → validated', SUBJECTS.checksumVerified, SUBJECTS.validated],
   ['validated → published', SUBJECTS.validated, SUBJECTS.published],
 ];
+
+/** p50/p99 of each hop, per update, from the stream's timestamps (and the sync request time). */
+function hopLatencies(
+  t: Awaited<ReturnType<typeof readTimelines>>,
+  requested?: number,
+): Record<string, { p50: number; p99: number }> {
+  const hops: Record<string, { p50: number; p99: number }> = {};
+  for (const [label, from, to] of HOPS) {
+    if (from === 'requested' && requested === undefined) continue;
+    const samples: number[] = [];
+    for (const [id, at] of t[to as keyof typeof t]) {
+      const start = from === 'requested' ? requested : t[from as keyof typeof t].get(id);
+      if (start !== undefined) samples.push(at - start);
+    }
+    hops[label] = { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  }
+  return hops;
+}
 
 /** `count` small (4 KiB) software updates, each signed with openssl, in a feed of its own. */
 export function signedFeed(dir: string, pki: TestPki, count: number, feed = 'bench', series = 0) {
@@ -82,15 +102,7 @@ export async function benchThroughput(
     const t = await readTimelines(pipeline.natsUrl);
     const published = [...t[SUBJECTS.published].values()].sort((a, b) => a - b);
     const wallSeconds = (published[published.length - 1] - requested) / 1000;
-    const hops: ThroughputResult['hops'] = {};
-    for (const [label, from, to] of HOPS) {
-      const samples: number[] = [];
-      for (const [id, at] of t[to as keyof typeof t]) {
-        const start = from === 'requested' ? requested : t[from as keyof typeof t].get(id);
-        if (start !== undefined) samples.push(at - start);
-      }
-      hops[label] = { p50: percentile(samples, 50), p99: percentile(samples, 99) };
-    }
+    const hops = hopLatencies(t, requested);
     const e2e = published.map((at) => at - requested);
     hops['sync request → published'] = { p50: percentile(e2e, 50), p99: percentile(e2e, 99) };
     const stageRates = Object.fromEntries(
@@ -181,6 +193,7 @@ export async function benchLatency(
       updates: samples.length,
       p50: percentile(samples, 50),
       p99: percentile(samples, 99),
+      hops: hopLatencies(t),
     };
   } finally {
     await pipeline.stop();
