@@ -42,9 +42,7 @@ export function entitySubject(type: Subject, entityId: string): string {
 export const typeFilter = (type: Subject): string => `${type}.*`;
 
 /** The type and entity of a wire subject, or undefined when it is not `<type>.<entity id>`. */
-export function parseEntitySubject(
-  wire: string,
-): { type: Subject; entityId: string } | undefined {
+export function parseEntitySubject(wire: string): { type: Subject; entityId: string } | undefined {
   const cut = wire.lastIndexOf('.');
   const type = wire.slice(0, cut);
   const entityId = wire.slice(cut + 1);

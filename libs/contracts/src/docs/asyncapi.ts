@@ -109,9 +109,7 @@ export const EVENT_DOCS = {
     name: 'EntryRequested',
     summary:
       'One entry of a verified feed index, queued as work so replicas of ingest fetch entries in parallel.',
-    emitters: [
-      { service: 'ingest', when: 'when a sync has verified its index (one per entry)' },
-    ],
+    emitters: [{ service: 'ingest', when: 'when a sync has verified its index (one per entry)' }],
   },
 } as const satisfies Record<Subject, EventDoc>;
 
