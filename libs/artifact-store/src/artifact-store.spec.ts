@@ -284,6 +284,17 @@ describe('FsArtifactStore specifics', () => {
     expect(h.store.driver).toBe('fs');
   });
 
+  it('stores again after its directories were removed behind its back', async () => {
+    const h = await fsHarness();
+    const first = await h.store.put(Readable.from([Buffer.from('first')]));
+    // It remembers the directories it made; removing them must not break the next put.
+    await rm(join(h.root, 'sha256'), { recursive: true });
+    await rm(join(h.root, 'tmp'), { recursive: true });
+    const again = await h.store.put(Readable.from([Buffer.from('first')]));
+    expect(again).toMatchObject({ key: first.key, created: true });
+    expect((await stat(h.store.pathFor(first.key))).size).toBe(5);
+  });
+
   it('never shows a half-written temp file under a key, and sweeps stale ones', async () => {
     const h = await fsHarness();
     const data = randomBytes(10_000);

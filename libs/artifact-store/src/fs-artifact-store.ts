@@ -5,7 +5,6 @@ import {
   open,
   readdir,
   rename,
-  rm,
   stat,
   unlink,
   type FileHandle,
@@ -79,11 +78,32 @@ export class FsArtifactStore implements ArtifactStore {
     return join(this.objectsDir, key.slice(0, 2), key);
   }
 
+  /** Directories made by this process: each put would otherwise ask the file system twice. */
+  private readonly madeDirs = new Set<string>();
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
+
+  /** A directory removed behind this process's back is made again, once. */
+  private async retryIfDirGone<T>(dir: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      this.madeDirs.delete(dir);
+      await this.ensureDir(dir);
+      return work();
+    }
+  }
+
   async put(source: ArtifactSource, opts: PutOptions = {}): Promise<PutResult> {
     const maxBytes = resolveMaxBytes(opts.maxBytes);
-    await mkdir(this.tmpDir, { recursive: true });
+    await this.ensureDir(this.tmpDir);
     const tempPath = join(this.tmpDir, `${randomUUID()}${TEMP_SUFFIX}`);
-    const handle = await open(tempPath, 'wx', 0o644);
+    const handle = await this.retryIfDirGone(this.tmpDir, () => open(tempPath, 'wx', 0o644));
     let open_ = true;
     try {
       const { key, size } = await ingest(source, maxBytes, (chunk) => writeAll(handle, chunk));
@@ -91,13 +111,15 @@ export class FsArtifactStore implements ArtifactStore {
       open_ = false;
       await handle.close();
       const finalPath = this.pathFor(key);
-      await mkdir(dirname(finalPath), { recursive: true });
-      const created = await this.publish(tempPath, finalPath);
+      await this.ensureDir(dirname(finalPath));
+      const created = await this.retryIfDirGone(dirname(finalPath), () =>
+        this.publish(tempPath, finalPath),
+      );
       return { key, size, created };
     } finally {
       if (open_) await handle.close().catch(() => undefined);
       // After a successful link this only drops the temp name; otherwise it drops the partial file.
-      await rm(tempPath, { force: true }).catch(() => undefined);
+      await unlink(tempPath).catch(() => undefined);
     }
   }
 

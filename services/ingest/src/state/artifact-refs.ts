@@ -9,6 +9,9 @@ export class ArtifactRefsService {
 
   /** Before storing bytes: throws BlobBeingDeletedError while the janitor is deleting them. */
   async acquire(key: string, holder: string): Promise<void> {
+    // New bytes (the usual case) take one insert-once request instead of a read and a write.
+    const first = acquireRef(key, undefined, holder);
+    if (first && (await this.store.create(key, first))) return;
     await this.store.update(key, (current) => acquireRef(key, current?.value, holder));
   }
 
