@@ -58,6 +58,7 @@ async function syncDir(dir: string): Promise<void> {
  * file, which {@link FsArtifactStore.sweepTemp} removes).
  */
 const READ_CHUNK_BYTES = 1024 * 1024;
+const MIN_READ_CHUNK_BYTES = 16 * 1024;
 
 export class FsArtifactStore implements ArtifactStore {
   readonly driver = 'fs' as const;
@@ -155,9 +156,19 @@ export class FsArtifactStore implements ArtifactStore {
 
   async open(key: string): Promise<NodeJS.ReadableStream> {
     const handle = await this.openFile(key);
-    // The stream owns the handle and closes it at the end or on destroy. 1 MiB reads instead of
-    // the 64 KiB default: hashing a 1 GiB artifact is read-bound (see docs/benchmarks.md).
-    return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
+    let size: number;
+    try {
+      ({ size } = await handle.stat());
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    // The stream owns the handle and closes it at the end or on destroy. Up to 1 MiB reads
+    // instead of the 64 KiB default (a 1 GiB artifact is read-bound, see docs/benchmarks.md), but
+    // no bigger than the file: each read allocates its full size, and most files here (signatures,
+    // rule updates) are a few KiB, so 1 MiB buffers for them kept the garbage collector busy.
+    const highWaterMark = Math.min(READ_CHUNK_BYTES, Math.max(MIN_READ_CHUNK_BYTES, size + 1));
+    return handle.createReadStream({ highWaterMark });
   }
 
   /** Positional reads into reused buffers: about twice the read stream's speed on big files. */

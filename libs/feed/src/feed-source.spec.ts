@@ -406,6 +406,22 @@ describe('FeedSource over http: only', () => {
     expect(sent).toBeLessThan(5 * 1024 * 1024);
   });
 
+  it('gives up on a small read that trickles, however often bytes arrive', async () => {
+    specialRoutes.set('/good/slow.p7s', (_req, res) => {
+      res.writeHead(200, { 'content-length': 1000 });
+      // One byte every 50 ms: never idle for the idle timeout, never done in time.
+      const timer = setInterval(() => res.write(Buffer.from([1])), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const slow = FeedSource.parse(`${httpBase}good/`, {
+      timeoutMs: 1_000,
+      smallReadTimeoutMs: 300,
+    });
+    const error = await failure(slow.readSmall('slow.p7s', 10_000));
+    expectFeedError(error, 'timeout', `${slow.baseUrl}slow.p7s`);
+    expect(error.message).toContain('was not read completely within 300 ms');
+  });
+
   it('refuses a Content-Length over maxBytes before reading the body', async () => {
     specialRoutes.set('/good/declared.bin', (_req, res) => {
       res.writeHead(200, { 'content-length': 5_000_000 });

@@ -408,11 +408,14 @@ export class FeedSource {
     } catch (error) {
       throw fileError(error, url);
     }
+    // Reads no bigger than the file (each allocates its full size), and at most FILE_READ_CHUNK.
+    let chunk = FILE_READ_CHUNK;
     try {
       const stats = await handle.stat();
       if (!stats.isFile()) throw new FeedError('not-found', url, `${url} is not a regular file`);
       if (stats.size > maxBytes)
         throw tooLargeError(url, maxBytes, note, `(${stats.size} bytes) is`);
+      chunk = Math.min(FILE_READ_CHUNK, Math.max(4096, stats.size + 1));
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw fileError(error, url);
@@ -420,8 +423,8 @@ export class FeedSource {
     let closed = false;
     const source: ByteSource = {
       read: async () => {
-        const buffer = Buffer.allocUnsafe(FILE_READ_CHUNK);
-        const { bytesRead } = await handle.read(buffer, 0, FILE_READ_CHUNK, null);
+        const buffer = Buffer.allocUnsafe(chunk);
+        const { bytesRead } = await handle.read(buffer, 0, chunk, null);
         return bytesRead === 0 ? null : buffer.subarray(0, bytesRead);
       },
       close: async () => {

@@ -26,7 +26,7 @@ const EnvSchema = BaseEnvSchema.extend({
     .default(4 * GiB),
   FEED_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   FEED_SYNC_INTERVAL_S: z.coerce.number().int().min(0).default(0),
-  FEED_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  FEED_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   FEED_ENTRY_TIMEOUT_MS: z.coerce
     .number()
     .int()
