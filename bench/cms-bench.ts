@@ -10,6 +10,7 @@ import {
   generateKey,
   issueCertificate,
   runOpenssl,
+  SIGNER_EXTENSIONS,
   type TestSigner,
 } from '@sup/testing';
 import { randomBytes } from 'node:crypto';
@@ -31,13 +32,7 @@ export interface CmsBenchResult {
   chainCache: ChainCacheStats;
 }
 
-const CODE_SIGNING_EXTENSIONS = [
-  'basicConstraints=critical,CA:FALSE',
-  'keyUsage=critical,digitalSignature',
-  'extendedKeyUsage=codeSigning',
-  'subjectKeyIdentifier=hash',
-  'authorityKeyIdentifier=keyid',
-].join('\n');
+const CODE_SIGNING_EXTENSIONS = SIGNER_EXTENSIONS;
 
 /** The artifact from memory in one chunk; the await stands for the read a service would do. */
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {

@@ -8,41 +8,16 @@ import {
   type UpdateDescriptor,
   type UpdateState,
 } from '@sup/contracts';
+import { sampleDescriptor, SAMPLE_SIGNER } from '@sup/testing';
 import { applyUpdateEvent, factsOf, type UpdateEventType, type UpdateView } from './update-view';
 
 const UPDATE_ID = 'upd_0123456789abcdef01234567';
 const SHA = 'c'.repeat(64);
 const AT = '2026-03-01T10:00:00.000Z';
 
-const descriptor: UpdateDescriptor = {
-  updateId: UPDATE_ID,
-  kind: 'software',
-  component: 'agent',
-  platform: 'linux-x86_64',
-  version: '20.0.1-12345',
-  source: {
-    type: 'feed',
-    feed: 'acme-active-update',
-    sequence: 7,
-    url: 'https://feeds.example/acme/',
-    syncId: 'sync_0123456789abcdef01234567',
-  },
-  artifact: { path: 'agent/agent.tar.gz', size: 10, sha256: SHA, storeKey: SHA },
-  signature: {
-    path: 'agent/agent.tar.gz.p7s',
-    format: 'cms-detached-der',
-    storeKey: 'd'.repeat(64),
-  },
-};
+const descriptor: UpdateDescriptor = sampleDescriptor({ updateId: UPDATE_ID });
 
-const signer: Signer = {
-  subject: 'CN=Acme Update Signing',
-  issuer: 'CN=Acme Root',
-  serialNumber: '01',
-  sha256Fingerprint: 'e'.repeat(64),
-  notBefore: '2025-01-01T00:00:00Z',
-  notAfter: '2027-01-01T00:00:00Z',
-};
+const signer: Signer = SAMPLE_SIGNER;
 
 const DATA: { [S in UpdateEventType]: EventData<S> } = {
   [SUBJECTS.imported]: { update: descriptor, importedAt: AT },

@@ -6,3 +6,4 @@ export * from './feed-builder';
 export * from './static-server';
 export * from './pipeline';
 export * from './memory-versioned-store';
+export * from './update-fixtures';

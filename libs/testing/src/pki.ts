@@ -92,7 +92,8 @@ const INTERMEDIATE_EXTENSIONS = [
   'subjectKeyIdentifier=hash',
   'authorityKeyIdentifier=keyid',
 ].join('\n');
-const SIGNER_EXTENSIONS = [
+/** X.509 extensions of a code-signing leaf (what a vendor signer carries). */
+export const SIGNER_EXTENSIONS = [
   'basicConstraints=critical,CA:FALSE',
   'keyUsage=critical,digitalSignature',
   'extendedKeyUsage=codeSigning',

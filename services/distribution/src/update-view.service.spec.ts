@@ -10,7 +10,7 @@ import {
 } from '@sup/contracts';
 import { applyUpdateEvent, type UpdateEventType, type UpdateView } from '@sup/domain';
 import { EventBatch, type BatchItem } from '@sup/jetstream';
-import { MemoryVersionedStore } from '@sup/testing';
+import { MemoryVersionedStore, SAMPLE_SIGNER } from '@sup/testing';
 import type { UpdateViewDoc } from './schemas';
 import type { UpdateViewProjection } from './update-view.repository';
 import { UpdateViewService } from './update-view.service';
@@ -19,14 +19,7 @@ type Item = BatchItem<UpdateEventType>;
 
 const U1 = 'upd_111111111111111111111111';
 const U2 = 'upd_222222222222222222222222';
-const SIGNER = {
-  subject: 'CN=Acme Update Signing',
-  issuer: 'CN=Acme Root',
-  serialNumber: '01',
-  sha256Fingerprint: 'e'.repeat(64),
-  notBefore: '2025-01-01T00:00:00Z',
-  notAfter: '2027-01-01T00:00:00Z',
-};
+const SIGNER = SAMPLE_SIGNER;
 
 /** What the views of these updates tell, besides their id, size and state. */
 const RELAY = {

@@ -18,33 +18,35 @@ export type ArtifactRefsStore = VersionedStore<ArtifactRefs>;
  * sync progress (entries finish on any replica), the highest accepted index per feed, and who
  * holds which stored bytes.
  */
+function bucket(
+  token: symbol,
+  name: string,
+  description: string,
+  ttl?: (config: IngestConfig) => number,
+): Provider {
+  return {
+    provide: token,
+    inject: [JetStreamConnection, SERVICE_CONFIG],
+    useFactory: (c: JetStreamConnection, config: IngestConfig) =>
+      VersionedStore.open(c, name, {
+        replicas: config.jetstream.replicas,
+        description,
+        ...(ttl ? { ttlMs: ttl(config) } : {}),
+      }),
+  };
+}
+
 export const KV_STORE_PROVIDERS: Provider[] = [
-  {
-    provide: SYNC_STORE,
-    inject: [JetStreamConnection, SERVICE_CONFIG],
-    useFactory: (c: JetStreamConnection, config: IngestConfig) =>
-      VersionedStore.open<SyncAggregate>(c, 'ingest_syncs', {
-        replicas: config.jetstream.replicas,
-        ttlMs: config.syncRetentionMs,
-        description: 'Feed syncs and their per-entry progress',
-      }),
-  },
-  {
-    provide: FEED_STATE_STORE,
-    inject: [JetStreamConnection, SERVICE_CONFIG],
-    useFactory: (c: JetStreamConnection, config: IngestConfig) =>
-      VersionedStore.open<FeedState>(c, 'ingest_feed_states', {
-        replicas: config.jetstream.replicas,
-        description: 'Highest accepted index per feed (rollback protection)',
-      }),
-  },
-  {
-    provide: ARTIFACT_REFS_STORE,
-    inject: [JetStreamConnection, SERVICE_CONFIG],
-    useFactory: (c: JetStreamConnection, config: IngestConfig) =>
-      VersionedStore.open<ArtifactRefs>(c, 'ingest_artifact_refs', {
-        replicas: config.jetstream.replicas,
-        description: 'Which updates hold which stored bytes',
-      }),
-  },
+  bucket(
+    SYNC_STORE,
+    'ingest_syncs',
+    'Feed syncs and their per-entry progress',
+    (config) => config.syncRetentionMs,
+  ),
+  bucket(
+    FEED_STATE_STORE,
+    'ingest_feed_states',
+    'Highest accepted index per feed (rollback protection)',
+  ),
+  bucket(ARTIFACT_REFS_STORE, 'ingest_artifact_refs', 'Which updates hold which stored bytes'),
 ];
