@@ -10,6 +10,7 @@ import {
   ArtifactTooLargeError,
   InvalidArtifactKeyError,
   hashArtifact,
+  putBytes,
   type ArtifactStore,
 } from './artifact-store';
 import { createArtifactStore } from './create-artifact-store';
@@ -108,6 +109,16 @@ function describeArtifactStore(name: string, makeHarness: () => Promise<StoreHar
       expect(result).toEqual({ key: sha256(data), size: data.length, created: true });
       expectBytes(await readAll(await h.store.open(result.key)), data);
       expect(await h.store.stat(result.key)).toEqual({ size: data.length });
+      expect(await h.inventory()).toEqual({ stored: 1, residue: 0 });
+    });
+
+    it('stores bytes already in memory once, like put, and reads them back', async () => {
+      const data = randomBytes(6_000);
+      const first = await putBytes(h.store, data);
+      expect(first).toEqual({ key: sha256(data), size: data.length, created: true });
+      expect(await putBytes(h.store, data)).toEqual({ ...first, created: false });
+      expect(await h.store.put(Readable.from([data]))).toEqual({ ...first, created: false });
+      expectBytes(await readAll(await h.store.open(first.key)), data);
       expect(await h.inventory()).toEqual({ stored: 1, residue: 0 });
     });
 
@@ -282,6 +293,14 @@ describe('FsArtifactStore specifics', () => {
     expect(h.store.pathFor(key)).toBe(join(h.root, 'sha256', key.slice(0, 2), key));
     expect((await stat(h.store.pathFor(key))).size).toBe(data.length);
     expect(h.store.driver).toBe('fs');
+  });
+
+  it('stores bytes from memory again after its directories were removed', async () => {
+    const h = await fsHarness();
+    const first = await putBytes(h.store, Buffer.from('bytes'));
+    await rm(join(h.root, 'sha256'), { recursive: true });
+    await rm(join(h.root, 'tmp'), { recursive: true });
+    expect(await putBytes(h.store, Buffer.from('bytes'))).toEqual({ ...first, created: true });
   });
 
   it('stores again after its directories were removed behind its back', async () => {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { hashStream } from '@sup/integrity';
 
 /** Where a store keeps its bytes. */
@@ -46,9 +47,20 @@ export interface ArtifactStore {
    * valid; call {@link hashArtifact}, which falls back to the stream.
    */
   hash?(key: string): Promise<ArtifactHash>;
+  /**
+   * Stores bytes already in memory (a signature, a small rule update) through the driver's
+   * cheapest path. Optional; call {@link putBytes}, which falls back to {@link put}.
+   */
+  putBytes?(bytes: Buffer): Promise<PutResult>;
   stat(key: string): Promise<{ size: number } | null>;
   /** true when something was deleted. */
   delete(key: string): Promise<boolean>;
+}
+
+/** Stores `bytes` (already in memory) through the store's cheapest write path. */
+export async function putBytes(store: ArtifactStore, bytes: Buffer): Promise<PutResult> {
+  if (store.putBytes) return store.putBytes(bytes);
+  return store.put(Readable.from([bytes]));
 }
 
 /** SHA-256 and size of what is stored under `key`, through the store's fastest read path. */
