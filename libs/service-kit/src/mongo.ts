@@ -1,4 +1,4 @@
-import type { Collection as MongoCollection } from 'mongodb';
+import type { Collection as MongoCollection, OptionalUnlessRequiredId } from 'mongodb';
 import { ConnectionStates, type Connection, type Model } from 'mongoose';
 import type { HealthCheck } from './health';
 
@@ -21,31 +21,62 @@ export function isDuplicateKeyError(error: unknown): boolean {
 }
 
 /**
- * Inserts `fields` as document `id` unless it exists: the first writer wins and a repeat is a
- * no-op. The building block of every idempotent handler here (no transactions needed).
- * Resolves true when this call created the document.
- */
-export async function insertOnce<T>(
-  model: Model<T>,
-  id: string,
-  fields: Record<string, unknown>,
-): Promise<boolean> {
-  try {
-    const result = await model
-      .updateOne({ _id: id }, { $setOnInsert: fields }, { upsert: true })
-      .exec();
-    return result.upsertedCount === 1;
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    return false;
-  }
-}
-
-/**
  * The driver's collection behind a model, typed by its documents. Bulk hot paths use it directly:
  * mongoose would cast and hydrate every document first, which costs more than the write itself
  * for the plain records written here.
  */
 export function rawCollection<T extends { _id: string }>(model: Model<T>): MongoCollection<T> {
   return model.collection as unknown as MongoCollection<T>;
+}
+
+/** An unordered insertMany that failed only because some documents existed already. */
+export function allDuplicates(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: unknown[] } | null)?.writeErrors;
+  // A bulk write error carries its first write error's code as its own, so with a list of write
+  // errors only the list can say whether every one of them is a duplicate.
+  if (!Array.isArray(writeErrors) || writeErrors.length === 0) return isDuplicateKeyError(error);
+  return writeErrors.every(
+    (e) =>
+      (e as { code?: unknown; err?: { code?: unknown } }).code === 11000 ||
+      (e as { err?: { code?: unknown } }).err?.code === 11000,
+  );
+}
+
+/**
+ * The positions (in the bulk write's input) of the operations that failed as duplicates, or
+ * undefined when the error does not list them (a single-document error: take it as all of them).
+ */
+export function duplicateIndexes(error: unknown): number[] | undefined {
+  const writeErrors = (error as { writeErrors?: unknown[] } | null)?.writeErrors;
+  if (!Array.isArray(writeErrors) || writeErrors.length === 0) return undefined;
+  return writeErrors.flatMap((e) => {
+    const w = e as { index?: number; code?: unknown; err?: { index?: number; code?: unknown } };
+    const index = w.index ?? w.err?.index;
+    const code = w.code ?? w.err?.code;
+    return code === 11000 && typeof index === 'number' ? [index] : [];
+  });
+}
+
+/**
+ * Inserts every document whose `_id` is new, in one unordered bulk write through the driver; a
+ * document that exists keeps its first writer's content. Returns the ids that existed already.
+ * Any other write error fails the call.
+ */
+export async function insertManyOnce<T extends { _id: string }>(
+  model: Model<T>,
+  docs: T[],
+): Promise<Set<string>> {
+  const existed = new Set<string>();
+  if (docs.length === 0) return existed;
+  try {
+    await rawCollection(model).insertMany(docs as OptionalUnlessRequiredId<T>[], {
+      ordered: false,
+    });
+  } catch (error) {
+    if (!allDuplicates(error)) throw error;
+    const indexes = duplicateIndexes(error);
+    if (!indexes) for (const d of docs) existed.add(d._id);
+    else for (const i of indexes) if (docs[i]) existed.add(docs[i]._id);
+  }
+  return existed;
 }

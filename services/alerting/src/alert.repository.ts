@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { rawCollection, allDuplicates } from '@sup/service-kit';
+import { insertManyOnce } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { ALERT_MODEL, type AlertRecord } from './alert.schema';
 
@@ -18,12 +18,7 @@ export class AlertRepository {
 
   /** One unordered bulk insert; an alert that exists already keeps its first record. */
   async insertNew(records: AlertRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    try {
-      await rawCollection(this.alerts).insertMany(records, { ordered: false });
-    } catch (error) {
-      if (!allDuplicates(error)) throw error;
-    }
+    await insertManyOnce(this.alerts, records);
   }
 
   /** The operator listing: filtered and paged (a read path, not the event hot path). */

@@ -1,6 +1,7 @@
 import { MongoBulkWriteError, MongoServerError, type BulkWriteResult } from 'mongodb';
 import type { Model } from 'mongoose';
-import { allDuplicates, MongoOutboxRepository, type OutboxEntry } from './outbox-repository';
+import { allDuplicates } from '../mongo';
+import { MongoOutboxRepository, type OutboxEntry } from './outbox-repository';
 
 const DUPLICATE = 11000;
 const VALIDATION = 121;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { EventData, SUBJECTS } from '@sup/contracts';
-import { rawCollection, allDuplicates, duplicateIndexes } from '@sup/service-kit';
+import { insertManyOnce } from '@sup/service-kit';
 import { Schema, type Model } from 'mongoose';
 
 /** Ingest's record of every update it has seen: insert-once by update id, never changed after. */
@@ -43,17 +43,7 @@ export class ImportRepository {
    * One unordered bulk insert. Returns the ids that already existed: another sync (or replica)
    * recorded that update first, and its record stands.
    */
-  async insertNew(records: ImportRecord[]): Promise<Set<string>> {
-    const existed = new Set<string>();
-    if (records.length === 0) return existed;
-    try {
-      await rawCollection(this.imports).insertMany(records, { ordered: false });
-    } catch (error) {
-      if (!allDuplicates(error)) throw error;
-      const indexes = duplicateIndexes(error);
-      if (!indexes) for (const r of records) existed.add(r._id);
-      else for (const i of indexes) if (records[i]) existed.add(records[i]._id);
-    }
-    return existed;
+  insertNew(records: ImportRecord[]): Promise<Set<string>> {
+    return insertManyOnce(this.imports, records);
   }
 }
