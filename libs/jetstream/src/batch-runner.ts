@@ -1,8 +1,7 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import type { JetStreamLogger } from './logger';
-import { pauseAndRefresh, type RecoveryContext } from './pull-recovery';
+import { PullRunner, type PullRunnerOptions } from './pull-runner';
 
-export interface BatchRunnerOptions {
+export interface BatchRunnerOptions extends PullRunnerOptions {
   /** Most messages handed to one handler call. */
   batchSize: number;
   /**
@@ -10,10 +9,6 @@ export interface BatchRunnerOptions {
    * buffered, so a quiet system adds no latency and a busy one still fills its batches.
    */
   batchWaitMs: number;
-  pullExpiresMs: number;
-  logger: JetStreamLogger;
-  refresh(): Promise<Consumer>;
-  connectionGone(): boolean;
 }
 
 /** The consume() iterator, typed here because the package's type hides behind an internal path. */
@@ -28,35 +23,24 @@ const TIMEOUT = Symbol('timeout');
  * time per replica: JetStream keeps at most `batchSize` messages buffered here, so the rest stay on
  * the server for another replica, and their ack timers do not run while a batch is handled.
  */
-export class BatchRunner {
-  private stopping = false;
+export class BatchRunner extends PullRunner<BatchRunnerOptions> {
   private stream: MessageStream | undefined;
-  private loop: Promise<void> = Promise.resolve();
   private current: Promise<void> = Promise.resolve();
-  private signalStop!: () => void;
-  private readonly stopped = new Promise<void>((resolve) => (this.signalStop = resolve));
+  /** A read of the current stream started by `collect` and not yet taken into a batch. */
+  private pending: Promise<IteratorResult<JsMsg>> | undefined;
 
   constructor(
-    readonly durable: string,
-    private consumer: Consumer,
-    private readonly options: BatchRunnerOptions,
+    durable: string,
+    consumer: Consumer,
+    options: BatchRunnerOptions,
     private readonly dispatch: (msgs: JsMsg[]) => Promise<void>,
-  ) {}
-
-  get isStopping(): boolean {
-    return this.stopping;
+  ) {
+    super(durable, consumer, options);
   }
 
-  start(): void {
-    this.loop = this.run();
-  }
-
-  /** Stops pulling; the batch being handled still finishes. */
-  async stopPulling(): Promise<void> {
-    this.stopping = true;
-    this.signalStop();
+  /** The batch being handled still finishes. */
+  protected async interrupt(): Promise<void> {
     if (this.stream) await this.stream.close();
-    await this.loop;
   }
 
   /** Resolves when the batch in hand has settled. */
@@ -64,17 +48,7 @@ export class BatchRunner {
     return this.current;
   }
 
-  private recovery(): RecoveryContext {
-    return {
-      durable: this.durable,
-      logger: this.options.logger,
-      refresh: () => this.options.refresh(),
-      stopped: this.stopped,
-      isStopping: () => this.stopping,
-    };
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
       try {
@@ -83,6 +57,8 @@ export class BatchRunner {
           expires: this.options.pullExpiresMs,
         })) as unknown as MessageStream;
         this.stream = stream;
+        // A read left over from a previous stream belongs to that stream, not this one.
+        this.pending = undefined;
         if (this.stopping) {
           await stream.close();
           break;
@@ -103,16 +79,12 @@ export class BatchRunner {
         if (this.stopping || this.options.connectionGone()) break;
         failures++;
         await this.stream?.close().catch(() => undefined);
-        const fresh = await pauseAndRefresh(this.recovery(), failures, error, 'consume');
-        if (this.stopping) break;
-        if (fresh) this.consumer = fresh;
+        if (!(await this.recover(failures, error, 'consume'))) break;
       } finally {
         this.stream = undefined;
       }
     }
   }
-
-  private pending: Promise<IteratorResult<JsMsg>> | undefined;
 
   /**
    * Waits for one message, then takes whatever else arrives within `batchWaitMs` (with 0: what is

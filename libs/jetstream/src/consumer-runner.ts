@@ -1,16 +1,10 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import type { JetStreamLogger } from './logger';
-import { pauseAndRefresh, type RecoveryContext } from './pull-recovery';
 import type { MessageBatch } from './nats-types';
+import { PullRunner, type PullRunnerOptions } from './pull-runner';
 
-export interface RunnerOptions {
+export interface RunnerOptions extends PullRunnerOptions {
   /** Messages this replica holds for the consumer at once. */
   concurrency: number;
-  pullExpiresMs: number;
-  logger: JetStreamLogger;
-  /** Re-creates the durable (it may have been deleted) and returns a fresh handle to it. */
-  refresh(): Promise<Consumer>;
-  connectionGone(): boolean;
 }
 
 /**
@@ -19,38 +13,25 @@ export interface RunnerOptions {
  * and a message this replica cannot start yet stays on the server for an idle replica to take.
  * (`consume()` refills as messages arrive, not as they finish, so it cannot bound this.)
  */
-export class ConsumerRunner {
-  private stopping = false;
+export class ConsumerRunner extends PullRunner<RunnerOptions> {
   private active = 0;
   private wake: (() => void) | undefined;
   private batch: MessageBatch | undefined;
-  private loop: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
-  private signalStop!: () => void;
-  private readonly stopped = new Promise<void>((resolve) => (this.signalStop = resolve));
 
   constructor(
-    readonly durable: string,
-    private consumer: Consumer,
-    private readonly options: RunnerOptions,
+    durable: string,
+    consumer: Consumer,
+    options: RunnerOptions,
     private readonly dispatch: (msg: JsMsg) => Promise<void>,
-  ) {}
-
-  get isStopping(): boolean {
-    return this.stopping;
+  ) {
+    super(durable, consumer, options);
   }
 
-  start(): void {
-    this.loop = this.run();
-  }
-
-  /** Stops pulling; messages already received are still dispatched (and released by the server). */
-  async stopPulling(): Promise<void> {
-    this.stopping = true;
-    this.signalStop();
+  /** Messages already received are still dispatched (and released by the server). */
+  protected async interrupt(): Promise<void> {
     this.wakeUp();
     if (this.batch) await this.batch.close();
-    await this.loop;
   }
 
   /** Resolves when every dispatched message has settled. */
@@ -58,17 +39,7 @@ export class ConsumerRunner {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  private recovery(): RecoveryContext {
-    return {
-      durable: this.durable,
-      logger: this.options.logger,
-      refresh: () => this.options.refresh(),
-      stopped: this.stopped,
-      isStopping: () => this.stopping,
-    };
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
       await this.freeSlot();
@@ -85,9 +56,7 @@ export class ConsumerRunner {
       } catch (error) {
         if (this.stopping || this.options.connectionGone()) break;
         failures++;
-        const fresh = await pauseAndRefresh(this.recovery(), failures, error, 'pull');
-        if (this.stopping) break;
-        if (fresh) this.consumer = fresh;
+        if (!(await this.recover(failures, error, 'pull'))) break;
       } finally {
         this.batch = undefined;
       }
