@@ -33,6 +33,8 @@ import {
 import { ingest, resolveMaxBytes } from './ingest';
 
 const TEMP_SUFFIX = '.part';
+/** What link() answers on a filesystem without hard links (rename is used there instead). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error
@@ -144,7 +146,7 @@ export class FsArtifactStore implements ArtifactStore {
     } catch (error) {
       const code = errorCode(error);
       // Directories removed behind its back, or a filesystem without hard links: the general path.
-      if (code === 'ENOENT' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+      if (code === 'ENOENT' || NO_HARD_LINKS.has(code ?? '')) {
         this.madeDirs.clear();
         return this.put(Readable.from([bytes]));
       }
@@ -209,7 +211,7 @@ export class FsArtifactStore implements ArtifactStore {
     } catch (error) {
       const code = errorCode(error);
       if (code === 'EEXIST') return false;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
+      if (!NO_HARD_LINKS.has(code ?? '')) {
         throw error;
       }
       // Filesystem without hard links: rename is still atomic; equal content, so replacing is harmless.

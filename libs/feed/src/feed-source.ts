@@ -26,6 +26,24 @@ export const FEED_INDEX_MAX_BYTES = 16 * 1024 * 1024;
 export const FEED_INDEX_SIGNATURE_MAX_BYTES = 1024 * 1024;
 const FILE_READ_CHUNK = 64 * 1024;
 
+/**
+ * How a feed file is opened. O_NOFOLLOW: the path was just resolved, so a symlink here means it
+ * was swapped meanwhile. O_NONBLOCK: opening a FIFO must not hang.
+ */
+const OPEN_FLAGS =
+  fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
+
+/** An opened feed file must be a regular file within the size cap. */
+function checkFeedFile(
+  stats: { isFile(): boolean; size: number },
+  url: string,
+  maxBytes: number,
+  note?: string,
+): void {
+  if (!stats.isFile()) throw new FeedError('not-found', url, `${url} is not a regular file`);
+  if (stats.size > maxBytes) throw tooLargeError(url, maxBytes, note, `(${stats.size} bytes) is`);
+}
+
 export interface FeedSourceOptions {
   /** No download may exceed this, whatever a caller asks (default 4 GiB). */
   hardMaxBytes?: number;
@@ -380,18 +398,13 @@ export class FeedSource {
     const real = this.resolveFile(url);
     let fd: number;
     try {
-      fd = openSync(
-        real,
-        fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0),
-      );
+      fd = openSync(real, OPEN_FLAGS);
     } catch (error) {
       throw fileError(error, url);
     }
     try {
       const stats = fstatSync(fd);
-      if (!stats.isFile()) throw new FeedError('not-found', url, `${url} is not a regular file`);
-      if (stats.size > maxBytes)
-        throw tooLargeError(url, maxBytes, undefined, `(${stats.size} bytes) is`);
+      checkFeedFile(stats, url, maxBytes);
       // One byte more than fstat reported tells a file that grew since (feed files do not).
       const buffer = Buffer.allocUnsafe(stats.size + 1);
       let length = 0;
@@ -459,12 +472,7 @@ export class FeedSource {
     const real = this.resolveFile(url);
     let handle: FileHandle;
     try {
-      // O_NOFOLLOW: the path was just resolved, so a symlink here means it was swapped meanwhile.
-      // O_NONBLOCK: opening a FIFO must not hang.
-      handle = await openFile(
-        real,
-        fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0),
-      );
+      handle = await openFile(real, OPEN_FLAGS);
     } catch (error) {
       throw fileError(error, url);
     }
@@ -472,9 +480,7 @@ export class FeedSource {
     let chunk = FILE_READ_CHUNK;
     try {
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new FeedError('not-found', url, `${url} is not a regular file`);
-      if (stats.size > maxBytes)
-        throw tooLargeError(url, maxBytes, note, `(${stats.size} bytes) is`);
+      checkFeedFile(stats, url, maxBytes, note);
       chunk = Math.min(FILE_READ_CHUNK, Math.max(4096, stats.size + 1));
     } catch (error) {
       await handle.close().catch(() => undefined);
