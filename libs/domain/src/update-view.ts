@@ -54,6 +54,14 @@ const describe = (u: UpdateDescriptor): Facts => ({
   size: u.artifact.size,
 });
 
+/** The update an event is about, without working out its facts. */
+export function updateIdOf(type: UpdateEventType, event: CloudEvent<UpdateEventType>): string {
+  return type === SUBJECTS.rejected
+    ? (event as CloudEvent<typeof SUBJECTS.rejected>).data.updateId
+    : (event as CloudEvent<Exclude<UpdateEventType, typeof SUBJECTS.rejected>>).data.update
+        .updateId;
+}
+
 /** What one event tells about its update, with no undefined fields (they would erase known facts). */
 export function factsOf(
   type: UpdateEventType,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { ListUpdatesQuery, UpdateDetail, UpdateItem, UpdateState } from '@sup/contracts';
-import { applyUpdateEvent, factsOf, type UpdateEventType, type UpdateView } from '@sup/domain';
+import { applyUpdateEvent, updateIdOf, type UpdateEventType, type UpdateView } from '@sup/domain';
 import type { EventBatch, Versioned, VersionedStore } from '@sup/jetstream';
 import { mapLimited } from '@sup/service-kit';
 import { UpdateViewProjection } from './update-view.repository';
@@ -30,7 +30,7 @@ export class UpdateViewService {
   async applyBatch(type: UpdateEventType, batch: EventBatch<UpdateEventType>): Promise<void> {
     const byUpdate = new Map<string, typeof batch.items>();
     for (const item of batch.items) {
-      const { updateId } = factsOf(type, item.event);
+      const updateId = updateIdOf(type, item.event);
       byUpdate.set(updateId, [...(byUpdate.get(updateId) ?? []), item]);
     }
     const now = new Date();

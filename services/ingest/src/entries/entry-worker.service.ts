@@ -8,6 +8,7 @@ import {
   type EntryOutcome,
   type SyncAggregate,
 } from '@sup/domain';
+import type { FeedSource } from '@sup/feed';
 import type { BatchItem, EventBatch, OutgoingEvent } from '@sup/jetstream';
 import { mapLimited, Outbox, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
 import type { Logger } from 'pino';
@@ -38,6 +39,13 @@ export class EntryWorker {
 
   async importBatch(batch: EventBatch<typeof SUBJECTS.entryRequested>): Promise<void> {
     const syncs = await this.loadSyncs(batch.items);
+    // One feed reader per feed URL in the batch, not one per entry.
+    const feeds = new Map<string, FeedSource>();
+    const feedFor = (url: string): FeedSource => {
+      let feed = feeds.get(url);
+      if (!feed) feeds.set(url, (feed = this.requests.feedSource(url)));
+      return feed;
+    };
     const now = new Date();
     const done: { item: Item; outcome: EntryOutcome; imported?: EntryImport }[] = [];
     await mapLimited(batch.items, this.config.importConcurrency, async (item) => {
@@ -51,11 +59,7 @@ export class EntryWorker {
       }
       try {
         const origin = { type: 'feed' as const, feed, sequence, url, syncId };
-        const imported = await this.importer.importEntry(
-          entry,
-          this.requests.feedSource(url),
-          origin,
-        );
+        const imported = await this.importer.importEntry(entry, feedFor(url), origin);
         done.push({ item, outcome: { index, result: imported.result }, imported });
       } catch (error) {
         const failure = this.onFailure(batch, item, error);
