@@ -114,6 +114,17 @@ async function waitFor(what: string, predicate: () => boolean): Promise<void> {
   }
 }
 
+/** Dead letters of `service`, from a core subscription opened before its app starts. */
+function collectDeadLetters(service: string): DeadLetter[] {
+  const letters: DeadLetter[] = [];
+  admin.nc.subscribe(dlqSubject(service, '>'), {
+    callback: (err, msg) => {
+      if (!err) letters.push(msg.json<DeadLetter>());
+    },
+  });
+  return letters;
+}
+
 const own = (tag: string, batch: Batch) =>
   batch.items.filter((i) => i.event.data.reason.startsWith(`${tag}/`));
 
@@ -158,12 +169,7 @@ describe('@OnEvents batch delivery', () => {
   it('isolates a poison message when the handler throws: it alone is dead-lettered', async () => {
     const tag = randomBytes(4).toString('hex');
     const service = `bspec${tag}`;
-    const letters: DeadLetter[] = [];
-    admin.nc.subscribe(dlqSubject(service, '>'), {
-      callback: (err, msg) => {
-        if (!err) letters.push(msg.json<DeadLetter>());
-      },
-    });
+    const letters = collectDeadLetters(service);
     await publishMany(tag, 30);
     const done = new Set<string>();
     await startApp(service, (batch) => {
@@ -184,12 +190,7 @@ describe('@OnEvents batch delivery', () => {
   it('dead-letters a message that breaks its contract without calling the handler for it', async () => {
     const tag = randomBytes(4).toString('hex');
     const service = `bspec${tag}`;
-    const letters: DeadLetter[] = [];
-    admin.nc.subscribe(dlqSubject(service, '>'), {
-      callback: (err, msg) => {
-        if (!err) letters.push(msg.json<DeadLetter>());
-      },
-    });
+    const letters = collectDeadLetters(service);
     await admin.js.publish(`${SUBJECT}.alr_${tag}_bad`, '{"not":"an event"}');
     await publishMany(tag, 3);
     const done = new Set<string>();
