@@ -66,7 +66,6 @@ afterAll(async () => {
 async function startApp(service: string, behaviour: Behaviour): Promise<void> {
   const connection = await connectJetStream({ servers: natsUrl, service });
   const silent = {
-    debug: () => undefined,
     info: () => undefined,
     warn: () => undefined,
     error: () => undefined,

@@ -87,7 +87,7 @@ function captureLogger(lines: LogLine[]): JetStreamLogger {
     (obj: object, msg?: string): void => {
       lines.push({ ...(obj as Record<string, unknown>), level, msg });
     };
-  return { debug: () => undefined, info: at('info'), warn: at('warn'), error: at('error') };
+  return { info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 interface RunningApp {

@@ -250,15 +250,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         items.push({ item: parsed.item, delivery });
       }
       if (items.length > 0) await this.runBatch(binding, items);
+      // The acks of the batch leave together; runBatch logged the batch.
       await this.connection.nc.flush().catch(() => undefined);
-      this.log.debug(
-        {
-          consumer: binding.durable,
-          size: msgs.length,
-          durationMs: Math.round(performance.now() - (deliveries[0]?.startedAt ?? 0)),
-        },
-        'batch handled',
-      );
     } catch (error) {
       this.log.error({ consumer: binding.durable, err: error }, 'batch delivery crashed');
     } finally {

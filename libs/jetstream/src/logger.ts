@@ -2,7 +2,6 @@ import pino from 'pino';
 
 /** The subset of pino this library logs through, so a service passes its own root logger. */
 export interface JetStreamLogger {
-  debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
