@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ActorSchema } from './auth';
 import { SUBJECTS, type Subject } from './subjects';
 import {
   PlatformSchema,
@@ -18,7 +19,12 @@ export const UpdateSourceSchema = z.discriminatedUnion('type', [
     url: z.string(),
     syncId: z.string(),
   }),
-  z.object({ type: z.literal('manual'), importId: z.string() }),
+  z.object({
+    type: z.literal('manual'),
+    importId: z.string(),
+    /** Who uploaded it (absent on events from before imports were authenticated). */
+    importedBy: ActorSchema.optional(),
+  }),
 ]);
 
 /** What every update event carries, so a subscriber never needs to look anything up. */
@@ -128,6 +134,8 @@ export const SyncRequestedSchema = z.object({
   syncId: SyncIdSchema,
   url: z.string().min(1),
   requestedAt: Timestamp,
+  /** Who asked for it: an operator, or `system` for the scheduler. */
+  requestedBy: ActorSchema.optional(),
 });
 
 /**

@@ -11,3 +11,4 @@ export * from './dead-letter';
 export * from './rest-responses';
 export * from './docs';
 export * from './api-routes';
+export * from './auth';

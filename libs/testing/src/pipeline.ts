@@ -1,6 +1,12 @@
-import { serviceForPath, SERVICE_NAMES, type ServiceName } from '@sup/contracts';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import {
+  HUMAN_ROLES,
+  serviceForPath,
+  SERVICE_NAMES,
+  type Role,
+  type ServiceName,
+} from '@sup/contracts';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,6 +30,15 @@ export interface PipelineOptions {
   replicas?: number;
 }
 
+/** Who a test calls the API as: a role's token, no token at all, or a raw (e.g. bad) token. */
+export type Caller = Role | 'anonymous' | { token: string };
+
+export interface ApiOptions {
+  /** Default `admin`: suites about the pipeline act as its operator; the role matrix names others. */
+  as?: Caller;
+  headers?: Record<string, string>;
+}
+
 /** `checksum` for the first replica, `checksum#1` for the second, and so on. */
 const instanceKey = (name: ServiceName, replica: number): string =>
   replica === 0 ? name : `${name}#${replica}`;
@@ -36,6 +51,10 @@ export class Pipeline {
   /** By instance: the service name for replica 0, `<name>#<n>` for replica n. */
   readonly processes = new Map<string, ManagedProcess>();
   readonly ports = new Map<string, number>();
+  /** Plain tokens by role; services only ever see their SHA-256 (API_TOKENS_FILE). */
+  readonly tokens = new Map<Role, string>();
+  readonly tokensFile: string;
+
   private constructor(
     readonly natsUrl: string,
     readonly mongoUri: string,
@@ -43,7 +62,24 @@ export class Pipeline {
     /** Read when a service (re)starts: tests may change `env` between restarts. */
     readonly options: PipelineOptions,
     private readonly stops: (() => Promise<void>)[],
-  ) {}
+  ) {
+    this.tokensFile = join(workDir, 'api-tokens.json');
+    const entries = [...HUMAN_ROLES, 'agent', 'relay'].map((role) => {
+      const token = `sup_${role}_${randomBytes(24).toString('base64url')}`;
+      this.tokens.set(role as Role, token);
+      const sha256 = createHash('sha256').update(token).digest('hex');
+      return { name: `test-${role}`, role, sha256 };
+    });
+    writeFileSync(this.tokensFile, JSON.stringify({ tokens: entries }, null, 2), { mode: 0o600 });
+  }
+
+  /** The Authorization header of a caller (none for `anonymous`). */
+  authHeaders(as: Caller = 'admin'): Record<string, string> {
+    if (as === 'anonymous') return {};
+    const token = typeof as === 'string' ? this.tokens.get(as) : as.token;
+    if (!token) throw new Error(`no test token for role ${typeof as === 'string' ? as : 'raw'}`);
+    return { authorization: `Bearer ${token}` };
+  }
 
   static async start(options: PipelineOptions): Promise<Pipeline> {
     for (const name of SERVICE_NAMES) {
@@ -82,6 +118,7 @@ export class Pipeline {
       HTTP_HOST: '127.0.0.1',
       DATA_DIR: join(this.workDir, 'data'),
       TRUST_ANCHORS: this.options.trustAnchors,
+      API_TOKENS_FILE: this.tokensFile,
       LOG_LEVEL: 'info',
       JS_BACKOFF_MS: '200,500,1000,2000',
       JS_ACK_WAIT_MS: '5000',
@@ -119,15 +156,18 @@ export class Pipeline {
     method: string,
     path: string,
     body?: unknown,
+    options: ApiOptions = {},
   ): Promise<{ status: number; body: T }> {
     const service = serviceForPath(path);
     if (!service) throw new Error(`no service owns ${path}`);
-    const init: RequestInit = { method };
+    const headers: Record<string, string> = { ...this.authHeaders(options.as) };
+    const init: RequestInit = { method, headers };
     if (body instanceof FormData) init.body = body;
     else if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers = { 'content-type': 'application/json' };
+      headers['content-type'] = 'application/json';
     }
+    Object.assign(headers, options.headers);
     // The first replica that is alive answers, as a load balancer would route around a dead one.
     const instance =
       [...this.processes.entries()].find(
