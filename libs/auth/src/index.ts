@@ -1,0 +1,2 @@
+/** API authentication and role-based authorisation for every service's operator routes. */
+export {};
