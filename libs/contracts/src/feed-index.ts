@@ -11,7 +11,8 @@ export const FeedIndexSchema = z
     feed: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be a feed name such as "acme-active-update"'),
-    sequence: z.number().int().nonnegative(),
+    // A safe integer: past 2^53 two sequences can compare equal, defeating rollback protection.
+    sequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     generatedAt: z.string().datetime({ offset: true }),
     expiresAt: z.string().datetime({ offset: true }),
     updates: z.array(z.record(z.unknown())).max(10_000),

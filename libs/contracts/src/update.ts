@@ -59,9 +59,12 @@ export const PlatformSchema = z
   .regex(/^[a-z0-9]+(?:[-_][a-z0-9]+)*$/, 'must look like "linux-x86_64"')
   .max(64);
 
+/** The largest artifact any index or manifest may declare (4 GiB); FEED_MAX_ARTIFACT_BYTES may lower it. */
+export const ARTIFACT_MAX_BYTES = 4 * 1024 ** 3;
+
 export const ArtifactRefSchema = z.object({
   path: RelativePathSchema,
-  size: z.number().int().nonnegative(),
+  size: z.number().int().nonnegative().max(ARTIFACT_MAX_BYTES),
   sha256: Sha256HexSchema,
 });
 export const SignatureRefSchema = z.object({
@@ -74,7 +77,7 @@ const entryCommon = {
   releasedAt: z.string().datetime({ offset: true }).optional(),
   artifact: ArtifactRefSchema,
   signature: SignatureRefSchema,
-  notesUrl: z.string().url().optional(),
+  notesUrl: z.string().max(2048).url().optional(),
 };
 
 const SoftwareEntrySchema = z

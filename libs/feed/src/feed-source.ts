@@ -9,21 +9,13 @@ import {
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ZodIssue } from 'zod';
-import {
-  FEED_INDEX_FILE,
-  FEED_INDEX_SIGNATURE_FILE,
-  FeedIndexSchema,
-  RelativePathSchema,
-  type FeedIndex,
-} from '@sup/contracts';
+import { FEED_INDEX_FILE, FEED_INDEX_SIGNATURE_FILE, RelativePathSchema } from '@sup/contracts';
 import { FeedError } from './feed-error';
 import { GuardedStream, tooLargeError, type ByteSource } from './guarded-stream';
+import { DEFAULT_INDEX_MAX_BYTES, DEFAULT_INDEX_SIGNATURE_MAX_BYTES } from './index-parse';
 
 export const DEFAULT_FEED_HARD_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 export const DEFAULT_FEED_TIMEOUT_MS = 30_000;
-export const FEED_INDEX_MAX_BYTES = 16 * 1024 * 1024;
-export const FEED_INDEX_SIGNATURE_MAX_BYTES = 1024 * 1024;
 const FILE_READ_CHUNK = 64 * 1024;
 
 /**
@@ -57,12 +49,17 @@ export interface FeedSourceOptions {
   smallReadTimeoutMs?: number;
 }
 
-export interface FeedIndexRead {
-  index: FeedIndex;
+/** The raw, unverified files of a feed's index: nothing here is parsed. */
+export interface FeedIndexFiles {
   /** The exact bytes the signature covers. */
   indexBytes: Buffer;
   /** DER detached CMS signature over indexBytes. */
   signatureBytes: Buffer;
+}
+
+export interface IndexReadLimits {
+  indexMaxBytes?: number;
+  signatureMaxBytes?: number;
 }
 
 function errnoCode(error: unknown): string | undefined {
@@ -101,13 +98,6 @@ function checkLimit(name: string, value: number): number {
     throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
   }
   return value;
-}
-
-export function formatIssues(issues: readonly ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const path = issue.path.length ? issue.path.join('.') : '(root)';
-    return `${path}: ${issue.message}`;
-  });
 }
 
 const NETWORK_REASONS: Record<string, string> = {
@@ -352,41 +342,21 @@ export class FeedSource {
     }
   }
 
-  /** index.json (≤ 16 MiB, schema-checked) and index.json.p7s, as bytes for signature checking. */
-  async readIndex(): Promise<FeedIndexRead> {
+  /**
+   * index.json and index.json.p7s as bytes, each cut off at its cap while it streams. Nothing is
+   * parsed here: the caller verifies the signature over the bytes first.
+   */
+  async readIndex(limits: IndexReadLimits = {}): Promise<FeedIndexFiles> {
     const [indexRead, signatureRead] = await Promise.allSettled([
-      this.readSmall(FEED_INDEX_FILE, FEED_INDEX_MAX_BYTES),
-      this.readSmall(FEED_INDEX_SIGNATURE_FILE, FEED_INDEX_SIGNATURE_MAX_BYTES),
+      this.readSmall(FEED_INDEX_FILE, limits.indexMaxBytes ?? DEFAULT_INDEX_MAX_BYTES),
+      this.readSmall(
+        FEED_INDEX_SIGNATURE_FILE,
+        limits.signatureMaxBytes ?? DEFAULT_INDEX_SIGNATURE_MAX_BYTES,
+      ),
     ]);
     if (indexRead.status === 'rejected') throw indexRead.reason;
-    const indexBytes = indexRead.value;
-    const index = this.parseIndex(indexBytes);
     if (signatureRead.status === 'rejected') throw signatureRead.reason;
-    return { index, indexBytes, signatureBytes: signatureRead.value };
-  }
-
-  private parseIndex(bytes: Buffer): FeedIndex {
-    const url = this.resolve(FEED_INDEX_FILE);
-    const malformed = (why: string, issues?: string[]): FeedError =>
-      new FeedError('malformed-index', url, `feed index ${url} is malformed: ${why}`, { issues });
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      throw malformed('it is not valid UTF-8');
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw malformed(`it is not valid JSON (${messageOf(error)})`);
-    }
-    const parsed = FeedIndexSchema.safeParse(json);
-    if (!parsed.success) {
-      const issues = formatIssues(parsed.error.issues);
-      throw malformed(`it does not match the feed index schema: ${issues.join('; ')}`, issues);
-    }
-    return parsed.data;
+    return { indexBytes: indexRead.value, signatureBytes: signatureRead.value };
   }
 
   /**

@@ -1,2 +1,3 @@
 export * from './feed-error';
 export * from './feed-source';
+export * from './index-parse';

@@ -11,6 +11,7 @@ import {
 import { join } from 'node:path';
 import { z } from 'zod';
 
+const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
 const EnvSchema = BaseEnvSchema.extend({
@@ -25,6 +26,18 @@ const EnvSchema = BaseEnvSchema.extend({
     .positive()
     .default(4 * GiB),
   FEED_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  FEED_INDEX_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(64 * MiB)
+    .default(8 * MiB),
+  FEED_INDEX_SIGNATURE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(16 * MiB)
+    .default(MiB),
   FEED_SYNC_INTERVAL_S: z.coerce.number().int().min(0).default(0),
   FEED_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   FEED_ENTRY_TIMEOUT_MS: z.coerce
@@ -53,6 +66,10 @@ export interface IngestConfig extends BaseConfig, TrustConfig {
   feedUrl?: string;
   maxArtifactBytes: number;
   feedTimeoutMs: number;
+  /** index.json is cut off past this many bytes, before anything parses it. */
+  indexMaxBytes: number;
+  /** index.json.p7s is cut off past this many bytes. */
+  indexSignatureMaxBytes: number;
   syncIntervalS: number;
   /** Entries of one batch fetched at once by one replica. */
   importConcurrency: number;
@@ -79,6 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
       ...loadTrustConfig(parsed.TRUST_ANCHORS, parsed.TRUST_INTERMEDIATES),
       maxArtifactBytes: parsed.FEED_MAX_ARTIFACT_BYTES,
       feedTimeoutMs: parsed.FEED_TIMEOUT_MS,
+      indexMaxBytes: parsed.FEED_INDEX_MAX_BYTES,
+      indexSignatureMaxBytes: parsed.FEED_INDEX_SIGNATURE_MAX_BYTES,
       syncIntervalS: parsed.FEED_SYNC_INTERVAL_S,
       importConcurrency: parsed.FEED_IMPORT_CONCURRENCY,
       entryTimeoutMs: parsed.FEED_ENTRY_TIMEOUT_MS,

@@ -1,17 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { entryWorkId, SUBJECTS, type FeedIndex } from '@sup/contracts';
 import { newSync, startSync, stopSync, type SyncAggregate } from '@sup/domain';
-import { FeedError, type FeedSource } from '@sup/feed';
-import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
+import { FeedError, type FeedIndexFiles, type FeedSource } from '@sup/feed';
 import { EventPublisher } from '@sup/jetstream';
 import { decision, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { IngestConfig } from '../config';
-import { FeedStates } from '../state/feed-states';
 import { SYNC_STORE, type SyncStore } from '../state/kv-stores';
-import { feedFreshness } from './feed-freshness';
+import { IndexRefusal, SignedIndexVerifier, type TrustedIndex } from '../trust/signed-index';
 import { SyncRequests } from './sync-requests.service';
 
 /** A sync that cannot go on: `refused` (the feed is not trustworthy) or `failed` (unreadable). */
@@ -38,7 +34,7 @@ export class SyncRunner {
     @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly requests: SyncRequests,
-    private readonly feedStates: FeedStates,
+    private readonly signedIndex: SignedIndexVerifier,
     private readonly publisher: EventPublisher,
   ) {}
 
@@ -59,8 +55,9 @@ export class SyncRunner {
     if (sync.state !== 'requested') return;
     try {
       const feed = this.requests.feedSource(url);
-      const { index, digest } = await this.readTrustedIndex(feed, finalAttempt);
-      await this.feedStates.accept(index.feed, index.sequence, digest);
+      const trusted = await this.readTrustedIndex(feed, finalAttempt);
+      await this.signedIndex.accept(trusted);
+      const { index } = trusted;
       const started = await this.syncs.update(syncId, (cur) =>
         cur
           ? startSync(cur.value, { ...index, total: index.updates.length }, new Date())
@@ -124,46 +121,28 @@ export class SyncRunner {
     if (failed && !failed.ok) throw failed.error;
   }
 
+  /** Reads the index files (bounded) and passes them through the signed-index gate. */
   private async readTrustedIndex(
     feed: FeedSource,
     finalAttempt: boolean,
     alreadyAccepted = false,
-  ): Promise<{ index: FeedIndex; digest: string }> {
-    let read: Awaited<ReturnType<FeedSource['readIndex']>>;
+  ): Promise<TrustedIndex> {
+    let files: FeedIndexFiles;
     try {
-      read = await feed.readIndex();
+      files = await feed.readIndex({
+        indexMaxBytes: this.config.indexMaxBytes,
+        signatureMaxBytes: this.config.indexSignatureMaxBytes,
+      });
     } catch (error) {
       if (!(error instanceof FeedError)) throw error;
-      if (error.code === 'malformed-index') throw new SyncStop('refused', error.message);
       if (TRANSIENT_FEED_ERRORS.has(error.code) && !finalAttempt) throw error;
       throw new SyncStop('failed', error.message);
     }
     try {
-      await verifyDetachedCms({
-        signature: read.signatureBytes,
-        content: () => Readable.from([read.indexBytes]),
-        trustAnchors: this.config.trustAnchors,
-        extraCertificates: this.config.intermediates,
-      });
+      return await this.signedIndex.verify(files, { alreadyAccepted });
     } catch (error) {
-      if (error instanceof CmsVerificationError) {
-        throw new SyncStop(
-          'refused',
-          `index.json signature does not verify (${error.code}): ${error.message}`,
-        );
-      }
+      if (error instanceof IndexRefusal) throw new SyncStop('refused', error.message);
       throw error;
     }
-    const digest = createHash('sha256').update(read.indexBytes).digest('hex');
-    if (!alreadyAccepted) {
-      const problem = feedFreshness(
-        read.index,
-        digest,
-        await this.feedStates.get(read.index.feed),
-        new Date(),
-      );
-      if (problem) throw new SyncStop('refused', problem);
-    }
-    return { index: read.index, digest };
   }
 }

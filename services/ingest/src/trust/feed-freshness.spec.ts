@@ -25,21 +25,23 @@ describe('feedFreshness (rollback and freeze protection)', () => {
   });
 
   it('refuses an expired index', () => {
-    expect(
-      feedFreshness(index({ expiresAt: '2026-11-28T11:59:59Z' }), 'd1', undefined, now),
-    ).toMatch(/expired/);
+    const stale = index({ expiresAt: '2026-11-28T11:59:59Z' });
+    expect(feedFreshness(stale, 'd1', undefined, now)?.rule).toBe('index-expired');
   });
 
   it('refuses an index generated after it expires', () => {
     const bad = index({ generatedAt: '2026-12-06T00:00:00Z' });
-    expect(feedFreshness(bad, 'd1', undefined, now)).toMatch(/generated/);
+    expect(feedFreshness(bad, 'd1', undefined, now)?.rule).toBe('index-generated-after-expiry');
   });
 
   it('refuses an older sequence than one already accepted', () => {
-    expect(feedFreshness(index({ sequence: 9 }), 'd0', accepted(10), now)).toMatch(/rollback/);
+    const older = index({ sequence: 9 });
+    expect(feedFreshness(older, 'd0', accepted(10), now)?.rule).toBe('index-rollback');
   });
 
   it('refuses a reused sequence with different content', () => {
-    expect(feedFreshness(index(), 'other', accepted(10, 'd1'), now)).toMatch(/reuses sequence 10/);
+    const refused = feedFreshness(index(), 'other', accepted(10, 'd1'), now);
+    expect(refused?.rule).toBe('index-sequence-reused');
+    expect(refused?.message).toMatch(/reuses sequence 10/);
   });
 });
