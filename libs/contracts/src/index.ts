@@ -12,3 +12,4 @@ export * from './rest-responses';
 export * from './docs';
 export * from './api-routes';
 export * from './auth';
+export * from './nats-permissions';

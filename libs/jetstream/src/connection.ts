@@ -4,8 +4,12 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
+import type { PermissionViolationError } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { serviceInboxPrefix } from '@sup/contracts';
 import { errorMessage } from './errors';
+import type { JetStreamLogger } from './logger';
+import { natsAuthOptions, redactUrlSecrets, type NatsAuth } from './nats-auth';
 import type { ConnectionOptions, NatsConnection } from './nats-types';
 import { ensureStreams, type StreamSettings } from './streams';
 
@@ -22,6 +26,10 @@ export interface ConnectJetStreamOptions {
   streamLimits?: StreamSettings['limits'];
   /** Timeout of the first connection attempt. Default 5 s. */
   connectTimeoutMs?: number;
+  /** The service's own NATS user; none: the server's configuration decides (e.g. no auth). */
+  auth?: NatsAuth;
+  /** Where refusals by the server (permissions) are logged. */
+  logger?: JetStreamLogger;
 }
 
 export const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60_000;
@@ -39,6 +47,7 @@ export class JetStreamConnection {
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     readonly service: string,
+    private readonly logger?: JetStreamLogger,
   ) {
     void this.watchStatus();
   }
@@ -70,10 +79,26 @@ export class JetStreamConnection {
         if (status.type === 'disconnect' || status.type === 'reconnecting')
           this.reconnecting = true;
         else if (status.type === 'reconnect') this.reconnecting = false;
+        else if (status.type === 'error') this.reportRefusal(status.error);
       }
     } catch {
       // the iterator only ends with the connection; isClosed() reports that
     }
+  }
+
+  /**
+   * The request that was refused fails on its own (a JetStream publish rejects with this error),
+   * but the reason is said once more here, loudly: a refused subject is a missing grant in
+   * libs/contracts/src/nats-permissions.ts, or something trying what it must not.
+   */
+  private reportRefusal(error: Error): void {
+    // By name: the class may come from another copy of nats-core than the transport's.
+    if (error.name !== 'PermissionViolationError') return;
+    const { operation, subject } = error as PermissionViolationError;
+    this.logger?.error(
+      { err: error, operation, subject },
+      `NATS refused ${operation} to ${subject}: not in the permissions of service ${this.service}`,
+    );
   }
 }
 
@@ -100,14 +125,22 @@ export async function connectJetStream(
     // The client would otherwise capture a stack trace for every request (each KV read or write,
     // each publish acknowledgement): measured as the largest single CPU cost of a busy service.
     noAsyncTraces: true,
+    // Replies come to inboxes of the service's own, the only ones its NATS user may subscribe to.
+    inboxPrefix: serviceInboxPrefix(options.service),
+    ...natsAuthOptions(options.auth),
   };
+  // A URL may carry `user:password@`: never in an error message (it ends up in logs).
+  const servers = redactUrlSecrets(options.servers);
   let nc: NatsConnection;
   try {
     nc = (await connect(connectOptions)) as NatsConnection;
   } catch (error) {
-    throw new Error(`cannot connect to NATS at ${options.servers}: ${errorMessage(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `cannot connect to NATS at ${servers}: ${redactUrlSecrets(errorMessage(error))}`,
+      {
+        cause: error,
+      },
+    );
   }
 
   try {
@@ -117,10 +150,10 @@ export async function connectJetStream(
       duplicateWindowMs,
       ...(options.streamLimits ? { limits: options.streamLimits } : {}),
     });
-    return new JetStreamConnection(nc, jetstream(nc), jsm, options.service);
+    return new JetStreamConnection(nc, jetstream(nc), jsm, options.service, options.logger);
   } catch (error) {
     await nc.close();
-    throw new Error(`JetStream set-up on ${options.servers} failed: ${errorMessage(error)}`, {
+    throw new Error(`JetStream set-up on ${servers} failed: ${errorMessage(error)}`, {
       cause: error,
     });
   }

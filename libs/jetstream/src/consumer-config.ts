@@ -21,12 +21,8 @@ export interface DeliverySettings {
   maxAckPending: number;
 }
 
-/** `checksum` + `main` + `updates.v1.imported` -> `checksum-main-updates_v1_imported`. */
-export function durableName(service: string, consumer: string, subject: string): string {
-  const clean = (s: string): string => s.replace(/[^A-Za-z0-9_-]/g, '_');
-  const subjectPart = subject.replace(/\*/g, 'any').replace(/>/g, 'all').replace(/\./g, '_');
-  return `${clean(service)}-${clean(consumer)}-${clean(subjectPart)}`;
-}
+/** Durable names are part of the contracts: each service's NATS user is granted exactly its own. */
+export { durableName } from '@sup/contracts';
 
 export const backoffFor = (backoffMs: number[], deliveryCount: number): number =>
   backoffMs[Math.min(deliveryCount, backoffMs.length) - 1] ?? backoffMs[backoffMs.length - 1] ?? 0;

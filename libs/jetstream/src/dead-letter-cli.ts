@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { credsAuthenticator } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import {
   DeadLetterAdmin,
@@ -12,6 +10,7 @@ import {
   type DeadLetterFilter,
 } from './dead-letter-admin';
 import { errorMessage } from './errors';
+import { NatsAuthError, natsAuthFromEnv, natsAuthOptions, redactUrlSecrets } from './nats-auth';
 import type { ConnectionOptions, NatsConnection } from './nats-types';
 
 /** Where the CLI reads its settings and writes: the process, or a spec. */
@@ -167,24 +166,17 @@ function connectionOptions(env: NodeJS.ProcessEnv): ConnectionOptions {
   const servers = natsUrl(env)
     .split(',')
     .map((s) => s.trim());
-  const options: ConnectionOptions = { servers, name: 'dlq-cli', timeout: 5_000 };
-  if (env.NATS_CREDS && env.NATS_USER) {
-    throw new UsageError('set NATS_CREDS or NATS_USER/NATS_PASSWORD, not both');
+  try {
+    return {
+      servers,
+      name: 'dlq-cli',
+      timeout: 5_000,
+      ...natsAuthOptions(natsAuthFromEnv(env)),
+    };
+  } catch (error) {
+    if (error instanceof NatsAuthError) throw new UsageError(error.message);
+    throw error;
   }
-  if (env.NATS_CREDS) {
-    const path = env.NATS_CREDS;
-    let creds: Uint8Array;
-    try {
-      creds = readFileSync(path);
-    } catch (error) {
-      throw new UsageError(`NATS_CREDS: cannot read ${path}: ${errorMessage(error)}`);
-    }
-    options.authenticator = credsAuthenticator(creds);
-  } else if (env.NATS_USER) {
-    options.user = env.NATS_USER;
-    options.pass = env.NATS_PASSWORD ?? '';
-  }
-  return options;
 }
 
 const firstLine = (text: string, max = 80): string => {
@@ -319,7 +311,9 @@ export async function runDeadLetterCli(argv: readonly string[], io: CliIo): Prom
   try {
     nc = (await connect(options)) as NatsConnection;
   } catch (error) {
-    io.err(`dlq: cannot connect to NATS at ${natsUrl(io.env)}: ${errorMessage(error)}\n`);
+    io.err(
+      `dlq: cannot connect to NATS at ${redactUrlSecrets(natsUrl(io.env))}: ${redactUrlSecrets(errorMessage(error))}\n`,
+    );
     return EXIT.failed;
   }
   try {

@@ -53,3 +53,10 @@ export {
   type Mutation,
   type Versioned,
 } from './versioned-store';
+export {
+  NatsAuthError,
+  natsAuthFromEnv,
+  natsAuthOptions,
+  redactUrlSecrets,
+  type NatsAuth,
+} from './nats-auth';

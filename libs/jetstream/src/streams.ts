@@ -7,7 +7,7 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { STREAMS, type StreamSpec } from '@sup/contracts';
+import { STREAMS, subjectMatches, type StreamSpec } from '@sup/contracts';
 import { errorMessage } from './errors';
 import { nanos } from './nats-types';
 import {
@@ -133,19 +133,14 @@ export async function ensureStreams(
   for (const spec of specs) await ensureStream(jsm, streamConfig(spec, settings));
 }
 
-/** NATS subject matching: `*` is one token, `>` one or more trailing tokens. */
-export function subjectMatches(filter: string, subject: string): boolean {
-  const f = filter.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '>') return s.length > i;
-    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false;
-  }
-  return f.length === s.length;
-}
+/** Re-exported: the contracts own NATS subject matching (stream lookup, permission grants). */
+export { subjectMatches };
 
+/** The stream of a wire subject, or of an event type's `<type>.<entity id>` subjects. */
 export function streamForSubject(subject: string): StreamSpec {
-  const spec = STREAMS.find((s) => s.subjects.some((filter) => subjectMatches(filter, subject)));
+  const captures = (filter: string): boolean =>
+    subjectMatches(filter, subject) || subjectMatches(filter, `${subject}.entity`);
+  const spec = STREAMS.find((s) => s.subjects.some(captures));
   if (!spec) throw new Error(`no stream in the contracts captures subject ${subject}`);
   return spec;
 }

@@ -5,3 +5,4 @@ export * from './repo-root';
 export * from './nats-server';
 export * from './ferretdb';
 export * from './infra';
+export * from './nats-auth';

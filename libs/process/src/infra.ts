@@ -1,11 +1,19 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startFerretDb, type RunningMongo } from './ferretdb';
 import { startNatsServer, type RunningNats } from './nats-server';
 
-/** Real NATS: the one in NATS_URL, or a private server started for the caller. */
-export async function useNats(): Promise<RunningNats> {
+/**
+ * Real NATS: the one in NATS_URL, or a private server started for the caller. With `auth`, the
+ * private server has one user per service (`credentials`); an external server cannot be given
+ * users, so its result has none and callers that need them say so and skip.
+ */
+export async function useNats(options: { auth?: boolean } = {}): Promise<RunningNats> {
   const url = process.env.NATS_URL;
   if (url) return { url, stop: () => Promise.resolve() };
-  return startNatsServer();
+  const authDir = options.auth ? mkdtempSync(join(tmpdir(), 'sup-nats-auth-')) : undefined;
+  return startNatsServer(authDir ? { authDir } : {});
 }
 
 /** Real MongoDB wire protocol: the one in MONGODB_URI, or a private FerretDB started for the caller. */
