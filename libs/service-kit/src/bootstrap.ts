@@ -1,7 +1,12 @@
 import 'reflect-metadata';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { connectJetStream, JetStreamServer, type JetStreamConnection } from '@sup/jetstream';
+import {
+  connectJetStream,
+  JetStreamServer,
+  redactUrlSecrets,
+  type JetStreamConnection,
+} from '@sup/jetstream';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { ConfigError, type BaseConfig } from './config';
 import type { ServiceContext } from './core.module';
@@ -39,9 +44,11 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
       replicas: config.jetstream.replicas,
       duplicateWindowMs: config.streams.duplicateWindowMs,
       streamLimits: config.streams.limits,
+      auth: config.natsAuth,
+      logger,
     });
   } catch (error) {
-    logger.fatal({ err: error }, `cannot connect to NATS at ${config.natsUrl}`);
+    logger.fatal({ err: error }, `cannot connect to NATS at ${redactUrlSecrets(config.natsUrl)}`);
     process.exit(1);
   }
 

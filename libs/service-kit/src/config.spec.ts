@@ -40,4 +40,19 @@ describe('service configuration', () => {
     }
     expect(message).toMatch(/^ingest: invalid configuration/);
   });
+
+  it('takes the service’s NATS user from NATS_USER/NATS_PASSWORD or NATS_CREDS, none by default', () => {
+    const load = (env: Record<string, string>) =>
+      toBaseConfig('checksum', parseEnv('checksum', BaseEnvSchema, env)).natsAuth;
+    expect(load({})).toBeUndefined();
+    expect(load({ NATS_USER: 'checksum', NATS_PASSWORD: 'pw' })).toEqual({
+      user: 'checksum',
+      password: 'pw',
+    });
+    expect(() => load({ NATS_USER: 'checksum', NATS_CREDS: '/x.creds' })).toThrow(ConfigError);
+    expect(() => load({ NATS_PASSWORD: 'pw' })).toThrow(/NATS_PASSWORD is set without NATS_USER/);
+    expect(() => load({ NATS_CREDS: '/nonexistent/x.creds' })).toThrow(
+      /NATS_CREDS: cannot read \/nonexistent\/x\.creds/,
+    );
+  });
 });

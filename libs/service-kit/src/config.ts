@@ -2,7 +2,11 @@ import { join, resolve } from 'node:path';
 import {
   DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_STREAM_LIMITS,
+  natsAuthFromEnv,
+  NatsAuthError,
+  natsAuthOptions,
   streamSettingsProblems,
+  type NatsAuth,
   type StreamLimits,
 } from '@sup/jetstream';
 import { z } from 'zod';
@@ -60,6 +64,11 @@ export const BaseEnvSchema = z.object({
       'must be a NATS URL such as nats://127.0.0.1:4222 (comma-separate a cluster)',
     )
     .default('nats://127.0.0.1:4222'),
+  // The service's own NATS user (npm start and the test harness make one per service). Unset:
+  // no credentials, and the server's own configuration decides.
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
+  NATS_CREDS: z.string().optional(),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a MongoDB URI such as mongodb://127.0.0.1:27017/')
@@ -91,6 +100,8 @@ export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 export interface BaseConfig {
   service: string;
   natsUrl: string;
+  /** The service's NATS user; undefined: connect without credentials. */
+  natsAuth: NatsAuth | undefined;
   mongoUri: string;
   /** Each service owns its own database: `<prefix>-<service>`. */
   mongoDb: string;
@@ -144,11 +155,25 @@ function streamsConfig(service: string, env: BaseEnv): BaseConfig['streams'] {
   return streams;
 }
 
+/** Conflicting variables or an unreadable creds file stop the service with exit code 2. */
+function natsAuthConfig(service: string, env: BaseEnv): NatsAuth | undefined {
+  try {
+    const { NATS_USER, NATS_PASSWORD, NATS_CREDS } = env;
+    const auth = natsAuthFromEnv({ NATS_USER, NATS_PASSWORD, NATS_CREDS });
+    natsAuthOptions(auth);
+    return auth;
+  } catch (error) {
+    if (error instanceof NatsAuthError) throw new ConfigError(service, [error.message]);
+    throw error;
+  }
+}
+
 export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
   const dataDir = resolve(env.DATA_DIR);
   return {
     service,
     natsUrl: env.NATS_URL,
+    natsAuth: natsAuthConfig(service, env),
     mongoUri: env.MONGODB_URI,
     mongoDb: `${env.MONGODB_DB_PREFIX}-${service}`,
     artifactDb: `${env.MONGODB_DB_PREFIX}-artifacts`,
