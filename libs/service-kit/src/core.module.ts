@@ -7,13 +7,18 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule, getConnectionToken, getModelToken } from '@nestjs/mongoose';
+import { AuthModule, type AuthenticatedRequest, type Authenticator } from '@sup/auth';
 import { EventPublisher, JetStreamConnection, JetStreamModule } from '@sup/jetstream';
 import type { Connection, Model } from 'mongoose';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Options } from 'pino-http';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import type { BaseConfig } from './config';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
+import { BodyTypeGuard, PUBLIC_PATH_PREFIX } from './http-input';
 import { mongoHealthCheck } from './mongo';
 import {
   MongoOutboxRepository,
@@ -30,7 +35,29 @@ export interface ServiceContext<C extends BaseConfig = BaseConfig> {
   config: C;
   connection: JetStreamConnection;
   logger: Logger;
+  /** Checks API tokens; made at start-up from `config.auth` (a bad token file stops the service). */
+  authenticator: Authenticator;
 }
+
+/**
+ * One log line per API request naming who made it (the actor), without its headers: the
+ * Authorization header is a secret. Probes are not logged.
+ */
+const pinoHttpOptions = (logger: Logger): Options<IncomingMessage, ServerResponse> => ({
+  logger,
+  autoLogging: { ignore: (req) => req.url?.startsWith(PUBLIC_PATH_PREFIX) ?? false },
+  serializers: {
+    req: (req: { id?: unknown; method?: string; url?: string }) => ({
+      id: req.id,
+      method: req.method,
+      url: req.url,
+    }),
+  },
+  customProps: (req) => {
+    const actor = (req as AuthenticatedRequest).actor;
+    return actor ? { actor } : {};
+  },
+});
 
 /** The outbox sweeper runs on every replica from start-up until shutdown. */
 @Injectable()
@@ -48,7 +75,8 @@ class OutboxLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
 /**
  * What every service has: its config, pino logging, its own MongoDB database, the JetStream
- * connection and publisher, and liveness/readiness endpoints.
+ * connection and publisher, liveness/readiness endpoints, and the guards of its HTTP routes
+ * (token and role, body media type).
  */
 @Global()
 @Module({})
@@ -57,7 +85,8 @@ export class ServiceCoreModule {
     return {
       module: ServiceCoreModule,
       imports: [
-        LoggerModule.forRoot({ pinoHttp: { logger: ctx.logger, autoLogging: false } }),
+        LoggerModule.forRoot({ pinoHttp: pinoHttpOptions(ctx.logger) }),
+        AuthModule.forRoot(ctx.authenticator),
         MongooseModule.forRoot(ctx.config.mongoUri, {
           dbName: ctx.config.mongoDb,
           retryAttempts: 10,
@@ -71,6 +100,7 @@ export class ServiceCoreModule {
       providers: [
         { provide: SERVICE_CONFIG, useValue: ctx.config },
         { provide: ROOT_LOGGER, useValue: ctx.logger },
+        { provide: APP_GUARD, useClass: BodyTypeGuard },
         {
           provide: Outbox,
           inject: [getModelToken(OUTBOX_MODEL), EventPublisher],

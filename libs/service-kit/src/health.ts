@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
+import { Public } from '@sup/auth';
 import type { Response } from 'express';
 
 export interface HealthCheck {
@@ -9,9 +10,10 @@ export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
 
 /**
  * Liveness says the process is serving; readiness says it can do its job (NATS and MongoDB reachable),
- * so Kubernetes stops routing to a replica that lost either.
+ * so Kubernetes stops routing to a replica that lost either. Public: probes carry no token.
  */
 @Controller('healthz')
+@Public()
 export class HealthController {
   constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
 

@@ -25,6 +25,21 @@ export function parseRequest<S extends ZodTypeAny>(
   return result.data as z.infer<S>;
 }
 
+/** Writes an error in the ErrorBody shape (also from plain Express middleware, outside Nest). */
+export function sendError(
+  res: Response,
+  status: number,
+  message: string,
+  details?: string[],
+): void {
+  res.status(status).json({
+    statusCode: status,
+    error: HttpStatus[status] ?? 'Error',
+    message,
+    ...(details ? { details } : {}),
+  });
+}
+
 /** Every error leaves as `{statusCode, error, message, details?}` (ErrorBody in the OpenAPI document). */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -43,17 +58,15 @@ export class HttpErrorFilter implements ExceptionFilter {
         : typeof obj.message === 'string'
           ? obj.message
           : exception.message;
-      res.status(status).json({
-        statusCode: status,
-        error: HttpStatus[status] ?? 'Error',
+      sendError(
+        res,
+        status,
         message,
-        ...(Array.isArray(obj.details) ? { details: obj.details as string[] } : {}),
-      });
+        Array.isArray(obj.details) ? (obj.details as string[]) : undefined,
+      );
       return;
     }
     this.onUnexpected(exception);
-    res
-      .status(500)
-      .json({ statusCode: 500, error: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
+    sendError(res, 500, 'internal error');
   }
 }

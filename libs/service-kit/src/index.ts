@@ -3,6 +3,7 @@ export * from './logger';
 export * from './health';
 export * from './mongo';
 export * from './http-errors';
+export * from './http-input';
 export * from './core.module';
 export * from './bootstrap';
 export * from './artifact-store.module';

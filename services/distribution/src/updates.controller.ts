@@ -1,9 +1,11 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Roles } from '@sup/auth';
 import { ListUpdatesQuerySchema, UpdateIdSchema, type UpdateDetail } from '@sup/contracts';
 import { parseRequest } from '@sup/service-kit';
 import { UpdateViewService } from './update-view.service';
 
 @Controller('v1/updates')
+@Roles('viewer')
 export class UpdatesController {
   constructor(private readonly view: UpdateViewService) {}
 

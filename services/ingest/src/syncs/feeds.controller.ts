@@ -9,7 +9,8 @@ import {
   Param,
   Post,
 } from '@nestjs/common';
-import { SyncRequestSchema, type SyncStatus } from '@sup/contracts';
+import { CurrentActor, Roles } from '@sup/auth';
+import { SyncRequestSchema, type Actor, type SyncStatus } from '@sup/contracts';
 import { FeedError } from '@sup/feed';
 import { parseRequest, SERVICE_CONFIG } from '@sup/service-kit';
 import type { IngestConfig } from '../config';
@@ -24,7 +25,8 @@ export class FeedsController {
 
   @Post('sync')
   @HttpCode(202)
-  async sync(@Body() body: unknown): Promise<{ id: string }> {
+  @Roles('operator')
+  async sync(@Body() body: unknown, @CurrentActor() actor: Actor): Promise<{ id: string }> {
     const request = parseRequest(SyncRequestSchema, body ?? {}, 'body');
     const url = request.url ?? this.config.feedUrl;
     if (!url)
@@ -35,7 +37,7 @@ export class FeedsController {
       throw new BadRequestException(`feed URL ${url} is not allowed (FEED_ALLOWED_URL_PREFIXES)`);
     }
     try {
-      return { id: await this.syncs.request(url) };
+      return { id: await this.syncs.request(url, actor) };
     } catch (error) {
       if (error instanceof FeedError && error.code === 'bad-url')
         throw new BadRequestException(error.message);
@@ -44,6 +46,7 @@ export class FeedsController {
   }
 
   @Get('syncs/:id')
+  @Roles('viewer')
   async status(@Param('id') id: string): Promise<SyncStatus> {
     const status = /^sync_[0-9a-f]{24}$/.test(id) ? await this.syncs.status(id) : undefined;
     if (!status) throw new NotFoundException(`no sync with id ${id}`);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { newSyncId, SUBJECTS, type SyncStatus } from '@sup/contracts';
+import { newSyncId, SUBJECTS, type Actor, type SyncStatus } from '@sup/contracts';
 import { newSync, syncStatus } from '@sup/domain';
 import { FeedSource } from '@sup/feed';
 import { decision, Outbox, SERVICE_CONFIG } from '@sup/service-kit';
@@ -31,9 +31,10 @@ export class SyncRequests {
 
   /**
    * Records the sync (insert-once under its id) and queues it. A repeat with the same id (the
-   * scheduler's time slots) records nothing new and queues nothing twice.
+   * scheduler's time slots) records nothing new and queues nothing twice. `requestedBy` names
+   * who asked (an API caller, or the service itself for a scheduled sync) on the event.
    */
-  async request(url: string, syncId = newSyncId()): Promise<string> {
+  async request(url: string, requestedBy: Actor, syncId = newSyncId()): Promise<string> {
     this.feedSource(url); // bad URLs fail here, before anything is recorded
     const requestedAt = new Date();
     await this.syncs.create(syncId, newSync(syncId, url, requestedAt, this.config.syncDeadlineMs));
@@ -42,6 +43,7 @@ export class SyncRequests {
         syncId,
         url,
         requestedAt: requestedAt.toISOString(),
+        requestedBy,
       }),
     ]);
     if (announced.state === 'failed') throw new SyncNotQueuedError(syncId, announced.error);

@@ -31,7 +31,7 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
       const slot = Math.floor(Date.now() / 1000 / syncIntervalS);
       const syncId = `sync_${createHash('sha256').update(`${feedUrl}\u0000${slot}`).digest('hex').slice(0, 24)}`;
       this.syncs
-        .request(feedUrl, syncId)
+        .request(feedUrl, { type: 'system', name: this.config.service }, syncId)
         .catch((err: unknown) =>
           this.logger.error({ err }, 'scheduled feed sync could not be queued'),
         );

@@ -1,0 +1,119 @@
+import {
+  Injectable,
+  SetMetadata,
+  UnsupportedMediaTypeException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { BearerChallenge, type AuthenticatedRequest, type Authenticator } from '@sup/auth';
+import { json, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { HttpErrorFilter, sendError } from './http-errors';
+
+export const ACCEPTS_BODY_METADATA = 'sup:http:accepts-body';
+const JSON_MEDIA_TYPE = 'application/json';
+/** Paths served without a token: the probes (the guard also needs `@Public()` on them). */
+export const PUBLIC_PATH_PREFIX = '/healthz/';
+
+/**
+ * The media types a route's body may have, when it is not JSON (an upload). Every other route
+ * takes `application/json` only: a form or `text/plain` body, which a browser sends cross-site
+ * without asking, is refused with 415 before it can start anything.
+ */
+export const AcceptsBody = (...mediaTypes: [string, ...string[]]): MethodDecorator =>
+  SetMetadata(ACCEPTS_BODY_METADATA, mediaTypes);
+
+const mediaType = (req: Request): string | undefined =>
+  req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
+const hasBody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined ||
+  (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** 415 for a body (or a declared body type) the route does not take. */
+@Injectable()
+export class BodyTypeGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(ctx: ExecutionContext): boolean {
+    if (ctx.getType() !== 'http') return true;
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const type = mediaType(req);
+    if (READS.has(req.method) || (type === undefined && !hasBody(req))) return true;
+    const accepted = this.reflector.getAllAndOverride<string[] | undefined>(ACCEPTS_BODY_METADATA, [
+      ctx.getHandler(),
+      ctx.getClass(),
+    ]) ?? [JSON_MEDIA_TYPE];
+    if (type !== undefined && accepted.includes(type)) return true;
+    throw new UnsupportedMediaTypeException(
+      `request body must be ${accepted.join(' or ')}, not ${type ?? 'untyped'}`,
+    );
+  }
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Body-parser failures as clear 4xx answers in the ErrorBody shape, never a 500. */
+function bodyErrors(limitBytes: number, logger: Logger) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const e = (typeof err === 'object' && err !== null ? err : {}) as BodyParserError;
+    const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 0;
+    if (!status) return next(err);
+    const message =
+      e.type === 'entity.too.large'
+        ? `request body larger than ${limitBytes} bytes`
+        : e.type === 'entity.parse.failed'
+          ? 'request body is not valid JSON (an object or array)'
+          : e.type === 'encoding.unsupported' || e.type === 'charset.unsupported'
+            ? 'request body encoding or charset not supported (send UTF-8 JSON)'
+            : 'request body could not be read';
+    const code = e.type === 'charset.unsupported' ? 415 : status;
+    logger.info({ method: req.method, url: req.originalUrl, status: code }, message);
+    sendError(res, code, message);
+  };
+}
+
+/** Authenticates before any body is read, so an anonymous caller never reaches a parser. */
+function authenticateFirst(auth: Authenticator, logger: Logger) {
+  return (req: Request & AuthenticatedRequest, res: Response, next: NextFunction): void => {
+    if (req.path.startsWith(PUBLIC_PATH_PREFIX)) return next();
+    auth.authenticate(req.headers.authorization).then(
+      (actor) => {
+        req.actor = actor;
+        next();
+      },
+      (error: unknown) => {
+        if (!(error instanceof BearerChallenge)) return next(error);
+        logger.info({ method: req.method, url: req.originalUrl, status: 401 }, error.message);
+        res.setHeader('WWW-Authenticate', error.wwwAuthenticate);
+        sendError(res, 401, error.message);
+      },
+    );
+  };
+}
+
+export interface HttpInputOptions {
+  authenticator: Authenticator;
+  jsonLimitBytes: number;
+  logger: Logger;
+}
+
+/**
+ * The HTTP edge every service shares, in order: authentication (401), the JSON body parser with
+ * its size limit (413) and strict syntax (400), and the error filter. The app must be created
+ * with `bodyParser: false` so that Nest adds no parser of its own in front of these.
+ */
+export function configureHttpInput(app: NestExpressApplication, options: HttpInputOptions): void {
+  const { authenticator, jsonLimitBytes, logger } = options;
+  app.use(authenticateFirst(authenticator, logger));
+  app.use(json({ limit: jsonLimitBytes, strict: true, type: JSON_MEDIA_TYPE }));
+  app.use(bodyErrors(jsonLimitBytes, logger));
+  app.useGlobalFilters(
+    new HttpErrorFilter((err) => logger.error({ err }, 'unhandled request error')),
+  );
+}
