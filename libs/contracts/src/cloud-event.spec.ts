@@ -99,6 +99,13 @@ const SAMPLES: EventMap = {
     entry: { kind: 'software', component: 'agent' },
     deadline: AT,
   },
+  [SUBJECTS.auditAction]: {
+    action: 'feed-sync-requested',
+    actor: { type: 'token', name: 'ci', role: 'operator' },
+    target: 'sync_0123456789abcdef01234567',
+    outcome: 'accepted',
+    at: AT,
+  },
 };
 
 const options = {

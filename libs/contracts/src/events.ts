@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditActionSchema } from './audit';
 import { ActorSchema } from './auth';
 import { SUBJECTS, type Subject } from './subjects';
 import {
@@ -169,6 +170,7 @@ export const EVENT_SCHEMAS = {
   [SUBJECTS.alertResolved]: AlertResolvedSchema,
   [SUBJECTS.syncRequested]: SyncRequestedSchema,
   [SUBJECTS.entryRequested]: EntryRequestedSchema,
+  [SUBJECTS.auditAction]: AuditActionSchema,
 } as const satisfies Record<Subject, z.ZodTypeAny>;
 
 export type EventData<S extends Subject> = z.infer<(typeof EVENT_SCHEMAS)[S]>;

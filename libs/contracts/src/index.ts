@@ -13,3 +13,4 @@ export * from './docs';
 export * from './api-routes';
 export * from './auth';
 export * from './nats-permissions';
+export * from './audit';

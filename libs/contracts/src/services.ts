@@ -5,6 +5,7 @@ export const SERVICE_NAMES = [
   'signature-validator',
   'distribution',
   'alerting',
+  'audit',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

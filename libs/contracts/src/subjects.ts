@@ -19,6 +19,7 @@ export const SUBJECTS = {
   alertResolved: 'alerts.v1.resolved',
   syncRequested: 'feeds.v1.sync-requested',
   entryRequested: 'feeds.v1.entry-requested',
+  auditAction: 'audit.v1.action',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 export const ALL_SUBJECTS: readonly Subject[] = Object.values(SUBJECTS);
@@ -81,5 +82,17 @@ export const STREAMS: readonly StreamSpec[] = [
     name: 'DLQ',
     subjects: [`${DLQ_PREFIX}.>`],
     description: 'Messages that exhausted their deliveries',
+  },
+  {
+    name: 'AUDIT',
+    subjects: ['audit.v1.action.>'],
+    description: 'Operator actions, for the audit service to append to the audit chain',
+  },
+  {
+    // Not CloudEvents: the chain's own records, each appended with a compare-and-set on the
+    // stream's last sequence (see libs/contracts/src/audit.ts).
+    name: 'AUDIT_CHAIN',
+    subjects: ['audit.v1.chain.record', 'audit.v1.chain.checkpoint'],
+    description: 'The hash-chained audit log and its signed checkpoints',
   },
 ];

@@ -29,6 +29,10 @@ export const DEFAULT_STREAM_LIMITS = {
   UPDATES: { maxAgeMs: 30 * DAY_MS, maxBytes: 10 * GiB },
   ALERTS: { maxAgeMs: 90 * DAY_MS, maxBytes: GiB },
   DLQ: { maxAgeMs: 90 * DAY_MS, maxBytes: GiB },
+  // Actions only wait there until the audit service chains them.
+  AUDIT: { maxAgeMs: 90 * DAY_MS, maxBytes: GiB / 4 },
+  // The audit log itself: kept for good unless an operator sets a limit.
+  AUDIT_CHAIN: { maxAgeMs: 0, maxBytes: 0 },
 } as const satisfies Readonly<Record<string, StreamLimits>>;
 
 const DEFAULTS: Readonly<Partial<Record<string, StreamLimits>>> = DEFAULT_STREAM_LIMITS;

@@ -111,6 +111,17 @@ export const EVENT_DOCS = {
       'One entry of a verified feed index, queued as work so replicas of ingest fetch entries in parallel.',
     emitters: [{ service: 'ingest', when: 'when a sync has verified its index (one per entry)' }],
   },
+  [SUBJECTS.auditAction]: {
+    name: 'AuditAction',
+    summary:
+      'An operator action (who, what, on which target, accepted or refused); the audit service appends it to the hash-chained audit log (stream `AUDIT_CHAIN`).',
+    emitters: [
+      {
+        service: 'ingest',
+        when: 'when a feed sync or a manual import is requested (the entity id is the action id)',
+      },
+    ],
+  },
 } as const satisfies Record<Subject, EventDoc>;
 
 /** NATS wildcard match: `*` is one token, `>` one or more trailing tokens. */
@@ -124,11 +135,11 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   return p.length === s.length;
 }
 
-/** The stream that stores a subject, from `STREAMS`. */
+/** The stream that stores a subject (or an event type's `<type>.<entity id>` subjects), from `STREAMS`. */
 export function streamFor(subject: string): string {
-  const matches = STREAMS.filter((st) =>
-    st.subjects.some((pattern) => subjectMatches(pattern, subject)),
-  );
+  const captures = (pattern: string): boolean =>
+    subjectMatches(pattern, subject) || subjectMatches(pattern, `${subject}.{entityId}`);
+  const matches = STREAMS.filter((st) => st.subjects.some(captures));
   if (matches.length !== 1) {
     throw new Error(`${subject} is stored by ${matches.length} streams, expected exactly one`);
   }

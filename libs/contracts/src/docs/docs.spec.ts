@@ -226,6 +226,7 @@ describe('AsyncAPI document', () => {
       [SUBJECTS.alertResolved, 'ALERTS'],
       [SUBJECTS.syncRequested, 'FEEDS'],
       [SUBJECTS.entryRequested, 'FEEDS'],
+      [SUBJECTS.auditAction, 'AUDIT'],
     ]);
     for (const service of SERVICE_NAMES) {
       for (const subject of ALL_SUBJECTS)
