@@ -7,3 +7,4 @@ export * from './static-server';
 export * from './pipeline';
 export * from './memory-versioned-store';
 export * from './update-fixtures';
+export * from './bundle-builder';

@@ -19,7 +19,7 @@ export class AppModule {
         SyncsModule,
         EntriesModule,
         JanitorModule,
-        ImportsModule.register(ctx.config),
+        ImportsModule,
       ],
     };
   }

@@ -56,6 +56,18 @@ const EnvSchema = BaseEnvSchema.extend({
     .int()
     .positive()
     .default(30 * 24),
+  IMPORT_MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * GiB),
+  IMPORT_MAX_BUNDLE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(8 * GiB),
+  IMPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+  IMPORT_MIN_FREE_BYTES: z.coerce.number().int().nonnegative().default(GiB),
   FEED_ALLOWED_URL_PREFIXES: z
     .string()
     .regex(/^\S+(,\S+)*$/, 'must be a comma-separated list of URL prefixes')
@@ -84,6 +96,13 @@ export interface IngestConfig extends BaseConfig, TrustConfig {
   /** When set, `POST /v1/feeds/sync` only accepts URLs starting with one of these. */
   allowedUrlPrefixes?: string[];
   uploadDir: string;
+  /** Manual imports: caps per artifact and per bundle, uploads at once per replica, disk reserve. */
+  importLimits: {
+    maxFileBytes: number;
+    maxBundleBytes: number;
+    maxConcurrent: number;
+    minFreeBytes: number;
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
@@ -108,6 +127,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
         ? { allowedUrlPrefixes: parsed.FEED_ALLOWED_URL_PREFIXES.split(',') }
         : {}),
       uploadDir: join(base.dataDir, 'uploads'),
+      importLimits: {
+        maxFileBytes: parsed.IMPORT_MAX_FILE_BYTES,
+        maxBundleBytes: parsed.IMPORT_MAX_BUNDLE_BYTES,
+        maxConcurrent: parsed.IMPORT_MAX_CONCURRENT,
+        minFreeBytes: parsed.IMPORT_MIN_FREE_BYTES,
+      },
     };
   } catch (error) {
     throw new ConfigError('ingest', [error instanceof Error ? error.message : String(error)]);

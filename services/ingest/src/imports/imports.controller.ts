@@ -1,57 +1,42 @@
-import {
-  BadRequestException,
-  Controller,
-  HttpStatus,
-  Inject,
-  Post,
-  Res,
-  UploadedFiles,
-  UseInterceptors,
-  Body,
-} from '@nestjs/common';
-import { FileFieldsInterceptor } from '@nestjs/platform-express';
-import type { Response } from 'express';
-import { rm } from 'node:fs/promises';
+import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { CurrentActor, Roles } from '@sup/auth';
+import type { Actor } from '@sup/contracts';
+import { AcceptsBody } from '@sup/service-kit';
+import type { Request, Response } from 'express';
+import { ImportRefusal } from './import-refusal';
 import { ManualImportService } from './manual-import.service';
-
-type Files = Partial<Record<'artifact' | 'signature', Express.Multer.File[]>>;
 
 @Controller('v1/imports')
 export class ImportsController {
   constructor(@Inject(ManualImportService) private readonly imports: ManualImportService) {}
 
+  /** The body is a bundle (multipart, zip or tar), read as a stream by the service, never parsed by Nest. */
   @Post()
-  @UseInterceptors(
-    FileFieldsInterceptor([
-      { name: 'artifact', maxCount: 1 },
-      { name: 'signature', maxCount: 1 },
-    ]),
+  @Roles('operator')
+  // Bundles are streamed by the service; the shared guard refuses every other body type (415).
+  @AcceptsBody(
+    'multipart/form-data',
+    'application/zip',
+    'application/x-zip-compressed',
+    'application/x-tar',
+    'application/tar',
   )
   async create(
-    @UploadedFiles() files: Files | undefined,
-    @Body() body: Record<string, unknown> | undefined,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
+    @CurrentActor() actor: Actor,
   ) {
-    const artifact = files?.artifact?.[0];
-    const signature = files?.signature?.[0];
     try {
-      const manifest = body?.manifest;
-      if (!artifact || !signature || typeof manifest !== 'string') {
-        throw new BadRequestException(
-          'multipart body needs the parts "artifact" (file), "signature" (file) and "manifest" (JSON)',
-        );
+      const result = await this.imports.importBundle(req, actor);
+      res.status(result.entries.some((e) => e.created) ? 202 : 200);
+      return result;
+    } catch (error) {
+      if (error instanceof ImportRefusal) {
+        for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
       }
-      const result = await this.imports.import({
-        manifest,
-        artifactPath: artifact.path,
-        signaturePath: signature.path,
-      });
-      res.status(result.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
-      return { id: result.id, updateId: result.updateId, state: result.state };
-    } finally {
-      await Promise.all(
-        [artifact, signature].map((f) => (f ? rm(f.path, { force: true }) : Promise.resolve())),
-      );
+      // The unread rest of a refused upload is dropped with the connection, never read to its end.
+      if (!req.complete) res.setHeader('connection', 'close');
+      throw error;
     }
   }
 }

@@ -1,108 +1,136 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { ArtifactTooLargeError, type ArtifactStore } from '@sup/artifact-store';
-import { FeedEntrySchema, newImportId, SUBJECTS } from '@sup/contracts';
-import { ARTIFACT_STORE, decision, Outbox } from '@sup/service-kit';
-import { createReadStream } from 'node:fs';
-import { announcementOf, descriptorOf, idOf } from '../entries/entry-importer.service';
-import { classifyInvalidEntry } from '../entries/entry-rejection';
-import { ArtifactRefsService } from '../state/artifact-refs';
-import { ImportRepository } from '../state/import.repository';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Actor } from '@sup/contracts';
+import { verifyDetachedCms } from '@sup/integrity';
+import { ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { IngestConfig } from '../config';
+import { SIGNATURE_MAX_BYTES } from '../entries/entry-importer.service';
+import { SignedIndexVerifier } from '../trust/signed-index';
+import {
+  bundleEntries,
+  checkSignatures,
+  type BundleEntry,
+  type VerifySignature,
+} from './bundle-entries';
+import { receiveBundle, type IntakeLimits } from './bundle-intake';
+import { BundleRecorder, type EntryOutcome } from './bundle-recorder';
+import { openBundle } from './bundle-formats';
+import type { SourceLimits } from './bundle-source';
+import { ImportRefusal } from './import-refusal';
+import { UploadGate } from './upload-gate';
 
-export interface UploadedImport {
-  manifest: string;
-  artifactPath: string;
-  signaturePath: string;
+/** The index schema allows 10,000 entries: two files each, plus the index and its signature. */
+const MAX_FILES = 2 + 2 * 10_000;
+
+export interface ImportResult {
+  /** Same bundle (signed index and the entries it carried), same id. */
+  id: string;
+  feed: string;
+  sequence: number;
+  entries: EntryOutcome[];
 }
 
-/** A manual import: the same checks and events as a feed entry, from files an operator uploaded. */
+/**
+ * A manual import: a bundle of what the vendor signs (index.json, index.json.p7s, and the files
+ * it names), verified like a feed sync, recorded like feed entries. Every refusal happens before
+ * anything is recorded or stored, and the upload's temp directory is always removed.
+ */
 @Injectable()
 export class ManualImportService {
+  private readonly gate: UploadGate;
+  private readonly intakeLimits: IntakeLimits;
+  private readonly sourceLimits: SourceLimits;
+
   constructor(
-    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
-    @Inject(Outbox) private readonly outbox: Outbox,
-    private readonly imports: ImportRepository,
-    private readonly refs: ArtifactRefsService,
-  ) {}
+    @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly verifier: SignedIndexVerifier,
+    private readonly recorder: BundleRecorder,
+  ) {
+    const { importLimits: l, uploadDir } = config;
+    this.gate = new UploadGate({ uploadDir, ...l });
+    this.intakeLimits = {
+      maxFileBytes: l.maxFileBytes,
+      maxBundleBytes: l.maxBundleBytes,
+      indexMaxBytes: config.indexMaxBytes,
+      indexSignatureMaxBytes: config.indexSignatureMaxBytes,
+      signatureMaxBytes: SIGNATURE_MAX_BYTES,
+    };
+    this.sourceLimits = { maxBundleBytes: l.maxBundleBytes, maxFiles: MAX_FILES };
+  }
 
-  async import(
-    upload: UploadedImport,
-  ): Promise<{ id: string; updateId: string; state: string; created: boolean }> {
-    let raw: unknown;
+  async importBundle(req: IncomingMessage, actor: Actor): Promise<ImportResult> {
     try {
-      raw = JSON.parse(upload.manifest);
-    } catch (error) {
-      throw new BadRequestException(`manifest is not valid JSON: ${(error as Error).message}`);
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw new BadRequestException(
-        'manifest must be a JSON object with the fields of one feed entry',
+      const result = await this.receive(req, actor);
+      this.logger.info(
+        {
+          importId: result.id,
+          actor,
+          feed: result.feed,
+          sequence: result.sequence,
+          entries: result.entries,
+        },
+        'manual import accepted',
       );
-    }
-    const parsed = FeedEntrySchema.safeParse(raw);
-    if (!parsed.success) {
-      const { code, reason } = classifyInvalidEntry(raw as Record<string, unknown>, parsed.error);
-      throw new BadRequestException({ message: reason, details: [code] });
-    }
-    const entry = parsed.data;
-    const updateId = idOf(entry);
-    const existing = await this.imports.find(updateId);
-    if (existing) {
-      // Announced again in case the first attempt stopped short of it (compare-and-set: once).
-      await this.outbox.announce([announcementOf(existing)]);
-      return { id: existing.importId ?? updateId, updateId, state: existing.state, created: false };
-    }
-
-    const importId = newImportId();
-    await this.refs.acquire(entry.artifact.sha256.toLowerCase(), updateId);
-    let artifact;
-    try {
-      artifact = await this.store.put(createReadStream(upload.artifactPath), {
-        maxBytes: entry.artifact.size,
-      });
+      // TODO(audit): record the accepted import with AuditTrail (actor, import id, update ids) once it lands.
+      return result;
     } catch (error) {
-      if (error instanceof ArtifactTooLargeError) {
-        throw new BadRequestException(
-          `artifact is larger than the ${entry.artifact.size} bytes the manifest declares`,
+      if (error instanceof ImportRefusal) {
+        this.logger.warn(
+          { actor, code: error.code, status: error.getStatus() },
+          `manual import refused: ${error.message}`,
         );
+        // TODO(audit): record the refusal with AuditTrail (actor, code, reason) once it lands.
       }
       throw error;
     }
-    const signature = await this.store.put(createReadStream(upload.signaturePath), {
-      maxBytes: 1024 * 1024,
-    });
-    // Held from here on; bytes stored a moment before are safe because the janitor only deletes
-    // bytes an update releases, and this update has not been rejected yet.
-    await this.refs.acquire(signature.key, updateId);
-    if (artifact.key !== entry.artifact.sha256.toLowerCase())
-      await this.refs.acquire(artifact.key, updateId);
-    const update = descriptorOf(
-      updateId,
-      entry,
-      { type: 'manual', importId },
-      { artifact: artifact.key, signature: signature.key },
-    );
-    const event = { update, importedAt: new Date().toISOString() };
-    const existed = await this.imports.insertNew([
-      {
-        _id: updateId,
-        state: 'imported',
-        event,
-        storeKeys: [artifact.key, signature.key],
-        importId,
-        createdAt: new Date(),
-      },
-    ]);
-    if (existed.size > 0) {
-      const winner = await this.imports.find(updateId);
-      return {
-        id: winner?.importId ?? updateId,
-        updateId,
-        state: winner?.state ?? 'imported',
-        created: false,
-      };
-    }
-    const [announced] = await this.outbox.announce([decision(SUBJECTS.imported, updateId, event)]);
-    if (announced.state === 'failed') throw announced.error;
-    return { id: importId, updateId, state: 'imported', created: true };
   }
+
+  private async receive(req: IncomingMessage, actor: Actor): Promise<ImportResult> {
+    const slot = await this.gate.enter(declaredLength(req));
+    try {
+      const bundle = await receiveBundle(openBundle(req, slot.tempDir, this.sourceLimits), {
+        tempDir: slot.tempDir,
+        limits: this.intakeLimits,
+        verifyIndex: (files) => this.verifier.verify(files),
+      });
+      const entries = bundleEntries(bundle);
+      await checkSignatures(entries, this.verifySignature);
+      // Only a bundle that passed every check moves its feed's accepted sequence forward.
+      await this.verifier.accept(bundle.verified);
+      const { index, digest } = bundle.verified;
+      const importId = importIdOf(digest, entries);
+      const outcomes = await this.recorder.record(entries, {
+        type: 'manual',
+        importId,
+        importedBy: actor,
+      });
+      return { id: importId, feed: index.feed, sequence: index.sequence, entries: outcomes };
+    } finally {
+      await slot.leave();
+    }
+  }
+
+  private readonly verifySignature: VerifySignature = (signature, content) =>
+    verifyDetachedCms({
+      signature,
+      content,
+      trustAnchors: this.config.trustAnchors,
+      extraCertificates: this.config.intermediates,
+    });
+}
+
+function declaredLength(req: IncomingMessage): number | undefined {
+  const header = req.headers['content-length'];
+  const length = header === undefined ? NaN : Number(header);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+/** Deterministic, so importing the same bundle again answers with the same id. */
+function importIdOf(indexDigest: string, entries: BundleEntry[]): string {
+  const hash = createHash('sha256').update(indexDigest);
+  for (const id of entries.map((e) => e.id).sort()) hash.update(`\n${id}`);
+  return `imp_${hash.digest('hex').slice(0, 24)}`;
 }
