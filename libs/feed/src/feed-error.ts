@@ -5,8 +5,12 @@ export const FEED_ERROR_CODES = [
   'http-error',
   'too-large',
   'path-escape',
-  'malformed-index',
   'timeout',
+  // URL policy (FeedUrlPolicy): each names the rule that refused a URL or a redirect hop.
+  'url-not-allowed',
+  'scheme-not-allowed',
+  'address-not-allowed',
+  'too-many-redirects',
 ] as const;
 export type FeedErrorCode = (typeof FEED_ERROR_CODES)[number];
 
@@ -14,15 +18,12 @@ export interface FeedErrorDetails {
   cause?: unknown;
   /** The HTTP status, for 'http-error' and an HTTP 'not-found'. */
   status?: number;
-  /** For 'malformed-index': one "path: message" line per schema problem. */
-  issues?: string[];
 }
 
 /** Anything that went wrong reading a feed; `message` is meant for an operator and names `url`. */
 export class FeedError extends Error {
   override readonly name = 'FeedError';
   readonly status?: number;
-  readonly issues?: string[];
 
   constructor(
     readonly code: FeedErrorCode,
@@ -32,7 +33,6 @@ export class FeedError extends Error {
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     if (details.status !== undefined) this.status = details.status;
-    if (details.issues !== undefined) this.issues = details.issues;
   }
 }
 

@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { FEED_INDEX_FILE, FEED_INDEX_SIGNATURE_FILE, RelativePathSchema } from '@sup/contracts';
 import { FeedError } from './feed-error';
 import { GuardedStream, tooLargeError, type ByteSource } from './guarded-stream';
+import { errnoCode, messageOf } from './error-text';
+import { openHttp } from './http-source';
 import { DEFAULT_INDEX_MAX_BYTES, DEFAULT_INDEX_SIGNATURE_MAX_BYTES } from './index-parse';
+import type { FeedUrlPolicy } from './url-policy';
 
 export const DEFAULT_FEED_HARD_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 export const DEFAULT_FEED_TIMEOUT_MS = 30_000;
@@ -47,6 +50,11 @@ export interface FeedSourceOptions {
    * Default: four times `timeoutMs`.
    */
   smallReadTimeoutMs?: number;
+  /**
+   * Which URLs may be read (the base, and every redirect hop and resolved address); without one,
+   * any file: or http(s): URL may be.
+   */
+  policy?: FeedUrlPolicy;
 }
 
 /** The raw, unverified files of a feed's index: nothing here is parsed. */
@@ -60,27 +68,6 @@ export interface FeedIndexFiles {
 export interface IndexReadLimits {
   indexMaxBytes?: number;
   signatureMaxBytes?: number;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' &&
-    error !== null &&
-    'code' in error &&
-    typeof error.code === 'string'
-    ? error.code
-    : undefined;
-}
-
-type ErrorLike = { message?: unknown; cause?: unknown; errors?: unknown; name?: unknown };
-
-/** Duck-typed: errors from fetch may come from another realm (e.g. under jest), failing instanceof. */
-function asErrorLike(error: unknown): ErrorLike | undefined {
-  return typeof error === 'object' && error !== null ? error : undefined;
-}
-
-function messageOf(error: unknown): string {
-  const message = asErrorLike(error)?.message;
-  return typeof message === 'string' ? message : String(error);
 }
 
 /** Shows what an operator typed without echoing a password. */
@@ -98,72 +85,6 @@ function checkLimit(name: string, value: number): number {
     throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
   }
   return value;
-}
-
-const NETWORK_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found (DNS lookup failed)',
-  EAI_AGAIN: 'DNS lookup failed (temporary)',
-  ECONNRESET: 'connection reset by the server',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  EPIPE: 'connection closed by the server',
-  UND_ERR_SOCKET: 'connection closed by the server',
-};
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
-
-/** The innermost useful code of a fetch failure (undici wraps the socket error, sometimes in an AggregateError). */
-function networkCause(error: unknown): { code?: string; detail: string } {
-  let current: unknown = error;
-  let innermost: unknown = error;
-  for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth += 1) {
-    innermost = current;
-    const code = errnoCode(current);
-    if (code) return { code, detail: messageOf(current) };
-    const like = asErrorLike(current);
-    if (Array.isArray(like?.errors) && like.errors.length > 0) {
-      current = like.errors[0];
-      continue;
-    }
-    current = like?.cause;
-  }
-  return { detail: messageOf(innermost) };
-}
-
-function networkError(
-  error: unknown,
-  url: string,
-  phase: 'connect' | 'body',
-  timeoutMs: number,
-): FeedError {
-  if (error instanceof FeedError) return error;
-  const { code, detail } = networkCause(error);
-  if (code && TIMEOUT_CODES.has(code)) {
-    return new FeedError('timeout', url, `${url} did not respond in time (${detail})`, {
-      cause: error,
-    });
-  }
-  if (asErrorLike(error)?.name === 'AbortError') {
-    return new FeedError('timeout', url, `${url} did not respond within ${timeoutMs} ms`, {
-      cause: error,
-    });
-  }
-  const reason = (code && NETWORK_REASONS[code]) ?? detail;
-  const shown = code && !reason.includes(code) ? `${reason} (${code})` : reason;
-  return new FeedError(
-    'unreachable',
-    url,
-    phase === 'connect'
-      ? `cannot reach ${url}: ${shown}`
-      : `connection to ${url} broke while downloading: ${shown}`,
-    { cause: error },
-  );
 }
 
 function fileError(error: unknown, url: string): FeedError {
@@ -216,10 +137,12 @@ export class FeedSource {
   readonly timeoutMs: number;
   readonly smallReadTimeoutMs: number;
   private readonly base: URL;
+  private readonly policy?: FeedUrlPolicy;
 
   private constructor(base: URL, options: FeedSourceOptions) {
     this.base = base;
     this.baseUrl = base.href;
+    this.policy = options.policy;
     this.hardMaxBytes = checkLimit(
       'hardMaxBytes',
       options.hardMaxBytes ?? DEFAULT_FEED_HARD_MAX_BYTES,
@@ -264,6 +187,8 @@ export class FeedSource {
       }
     }
     if (!parsed.pathname.endsWith('/')) parsed.pathname = `${parsed.pathname}/`;
+    // Refused here, before a sync is recorded; checked again for every file and redirect hop.
+    options.policy?.check(parsed);
     return new FeedSource(parsed, options);
   }
 
@@ -314,7 +239,13 @@ export class FeedSource {
     const note = requested > this.hardMaxBytes ? "the feed's hard maximum" : undefined;
     return this.base.protocol === 'file:'
       ? this.openFile(url, maxBytes, note)
-      : this.openHttp(url, maxBytes, note);
+      : openHttp(url, {
+          maxBytes,
+          limitNote: note,
+          timeoutMs: this.timeoutMs,
+          policy: this.policy,
+          httpsOnly: this.base.protocol === 'https:',
+        });
   }
 
   /** A whole small entry (a signature, the index) in memory, capped at maxBytes. */
@@ -475,79 +406,6 @@ export class FeedSource {
       limitNote: note,
       idleMs: this.timeoutMs,
       mapError: (error) => fileError(error, url),
-    });
-  }
-
-  private async openHttp(
-    url: string,
-    maxBytes: number,
-    note: string | undefined,
-  ): Promise<NodeJS.ReadableStream> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    let response: Response;
-    try {
-      response = await fetch(url, { signal: controller.signal, redirect: 'follow' });
-    } catch (error) {
-      throw networkError(error, url, 'connect', this.timeoutMs);
-    } finally {
-      clearTimeout(timer);
-    }
-    const fail = (error: FeedError): FeedError => {
-      controller.abort();
-      return error;
-    };
-    if (this.base.protocol === 'https:' && new URL(response.url || url).protocol !== 'https:') {
-      throw fail(
-        new FeedError(
-          'http-error',
-          url,
-          `${url} redirected to ${response.url}, which is not https; refused`,
-        ),
-      );
-    }
-    if (response.status === 404 || response.status === 410) {
-      throw fail(
-        new FeedError('not-found', url, `${url} does not exist (HTTP ${response.status})`, {
-          status: response.status,
-        }),
-      );
-    }
-    if (response.status !== 200) {
-      const text = response.statusText ? ` ${response.statusText}` : '';
-      throw fail(
-        new FeedError('http-error', url, `${url} answered HTTP ${response.status}${text}`, {
-          status: response.status,
-        }),
-      );
-    }
-    const declared = response.headers.get('content-length');
-    const encoding = response.headers.get('content-encoding');
-    if (declared !== null && (!encoding || encoding === 'identity')) {
-      const length = Number(declared);
-      if (Number.isFinite(length) && length > maxBytes) {
-        throw fail(tooLargeError(url, maxBytes, note, `(Content-Length ${length}) is`));
-      }
-    }
-    const reader = response.body?.getReader();
-    const source: ByteSource = {
-      read: async () => {
-        if (!reader) return null;
-        const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
-        if (done || !value) return null;
-        return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      },
-      close: () => {
-        controller.abort();
-        return Promise.resolve();
-      },
-    };
-    return new GuardedStream(source, {
-      url,
-      maxBytes,
-      limitNote: note,
-      idleMs: this.timeoutMs,
-      mapError: (error) => networkError(error, url, 'body', this.timeoutMs),
     });
   }
 }

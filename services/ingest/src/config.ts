@@ -8,6 +8,7 @@ import {
   type BaseConfig,
   type TrustConfig,
 } from '@sup/service-kit';
+import { parseUrlPrefix, type UrlPrefix } from '@sup/feed';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -56,22 +57,11 @@ const EnvSchema = BaseEnvSchema.extend({
     .int()
     .positive()
     .default(30 * 24),
-  IMPORT_MAX_FILE_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(4 * GiB),
-  IMPORT_MAX_BUNDLE_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(8 * GiB),
-  IMPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
-  IMPORT_MIN_FREE_BYTES: z.coerce.number().int().nonnegative().default(GiB),
   FEED_ALLOWED_URL_PREFIXES: z
     .string()
     .regex(/^\S+(,\S+)*$/, 'must be a comma-separated list of URL prefixes')
     .optional(),
+  FEED_ALLOW_FILE: z.enum(['true', 'false']).optional(),
 });
 
 export interface IngestConfig extends BaseConfig, TrustConfig {
@@ -93,16 +83,24 @@ export interface IngestConfig extends BaseConfig, TrustConfig {
   syncSweepMs: number;
   /** How long sync records are kept (the KV bucket's TTL). */
   syncRetentionMs: number;
-  /** When set, `POST /v1/feeds/sync` only accepts URLs starting with one of these. */
-  allowedUrlPrefixes?: string[];
+  /**
+   * When set, `POST /v1/feeds/sync` only accepts URLs under one of these (scheme, host, port and
+   * path segments compared); FEED_URL is always allowed.
+   */
+  allowedUrlPrefixes?: UrlPrefix[];
+  /** file: feed URLs may be used (default: only when FEED_URL itself is a file: URL). */
+  allowFile: boolean;
   uploadDir: string;
-  /** Manual imports: caps per artifact and per bundle, uploads at once per replica, disk reserve. */
-  importLimits: {
-    maxFileBytes: number;
-    maxBundleBytes: number;
-    maxConcurrent: number;
-    minFreeBytes: number;
-  };
+}
+
+function urlPrefixes(list: string): UrlPrefix[] {
+  return list.split(',').map((raw) => {
+    try {
+      return parseUrlPrefix(raw);
+    } catch (error) {
+      throw new Error(`FEED_ALLOWED_URL_PREFIXES: ${(error as Error).message}`);
+    }
+  });
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
@@ -124,15 +122,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
       syncSweepMs: parsed.FEED_SYNC_SWEEP_MS,
       syncRetentionMs: parsed.FEED_SYNC_RETENTION_H * 3_600_000,
       ...(parsed.FEED_ALLOWED_URL_PREFIXES
-        ? { allowedUrlPrefixes: parsed.FEED_ALLOWED_URL_PREFIXES.split(',') }
+        ? { allowedUrlPrefixes: urlPrefixes(parsed.FEED_ALLOWED_URL_PREFIXES) }
         : {}),
+      allowFile: parsed.FEED_ALLOW_FILE
+        ? parsed.FEED_ALLOW_FILE === 'true'
+        : (parsed.FEED_URL?.startsWith('file:') ?? false),
       uploadDir: join(base.dataDir, 'uploads'),
-      importLimits: {
-        maxFileBytes: parsed.IMPORT_MAX_FILE_BYTES,
-        maxBundleBytes: parsed.IMPORT_MAX_BUNDLE_BYTES,
-        maxConcurrent: parsed.IMPORT_MAX_CONCURRENT,
-        minFreeBytes: parsed.IMPORT_MIN_FREE_BYTES,
-      },
     };
   } catch (error) {
     throw new ConfigError('ingest', [error instanceof Error ? error.message : String(error)]);

@@ -31,16 +31,14 @@ export class FeedsController {
     const url = request.url ?? this.config.feedUrl;
     if (!url)
       throw new BadRequestException('no feed URL: pass {"url": "<feed base>"} or set FEED_URL');
-    const allowed = this.config.allowedUrlPrefixes;
-    // The configured feed is always allowed; other URLs only when an operator listed them.
-    if (allowed && url !== this.config.feedUrl && !allowed.some((p) => url.startsWith(p))) {
-      throw new BadRequestException(`feed URL ${url} is not allowed (FEED_ALLOWED_URL_PREFIXES)`);
-    }
     try {
       return { id: await this.syncs.request(url, actor) };
     } catch (error) {
-      if (error instanceof FeedError && error.code === 'bad-url')
-        throw new BadRequestException(error.message);
+      // A URL the policy refuses (scheme, prefix, address, malformed) is the caller's error.
+      if (error instanceof FeedError) {
+        const message = `feed URL refused (${error.code}): ${error.message}`;
+        throw new BadRequestException({ message, details: [`rule: ${error.code}`] });
+      }
       throw error;
     }
   }

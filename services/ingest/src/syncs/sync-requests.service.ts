@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { newSyncId, SUBJECTS, type Actor, type SyncStatus } from '@sup/contracts';
 import { newSync, syncStatus } from '@sup/domain';
-import { FeedSource } from '@sup/feed';
-import { decision, Outbox, SERVICE_CONFIG } from '@sup/service-kit';
+import { FeedSource, FeedUrlPolicy, parseUrlPrefix, underPrefix, type UrlPrefix } from '@sup/feed';
+import { AuditTrail, decision, Outbox, SERVICE_CONFIG } from '@sup/service-kit';
 import type { IngestConfig } from '../config';
 import { SYNC_STORE, type SyncStore } from '../state/kv-stores';
 
@@ -16,17 +16,38 @@ export class SyncNotQueuedError extends Error {
 /** Accepting sync requests and reporting on them; the work itself is the runner's. */
 @Injectable()
 export class SyncRequests {
+  /** FEED_URL: the operator's feed, trusted as configured (private addresses included). */
+  private readonly configuredFeed?: UrlPrefix;
+  private readonly policy: FeedUrlPolicy;
+
   constructor(
     @Inject(SYNC_STORE) private readonly syncs: SyncStore,
     @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
     @Inject(Outbox) private readonly outbox: Outbox,
-  ) {}
+    @Inject(AuditTrail) private readonly audit: AuditTrail,
+  ) {
+    const { feedUrl, allowedUrlPrefixes, allowFile } = config;
+    this.configuredFeed = feedUrl ? parseUrlPrefix(feedUrl) : undefined;
+    this.policy = new FeedUrlPolicy({
+      allowed: allowedUrlPrefixes,
+      trusted: this.configuredFeed ? [this.configuredFeed] : [],
+      allowFile,
+    });
+  }
 
+  /** A reader for `url`; FeedError named after the URL rule that refuses it. */
   feedSource(url: string): FeedSource {
     return FeedSource.parse(url, {
       hardMaxBytes: this.config.maxArtifactBytes,
       timeoutMs: this.config.feedTimeoutMs,
+      policy: this.policy,
     });
+  }
+
+  /** Whether `url` is the configured feed (or under it), whose failures may be told in detail. */
+  isConfiguredFeed(url: string): boolean {
+    if (!this.configuredFeed || !URL.canParse(url)) return false;
+    return underPrefix(new URL(url), this.configuredFeed);
   }
 
   /**
@@ -47,6 +68,16 @@ export class SyncRequests {
       }),
     ]);
     if (announced.state === 'failed') throw new SyncNotQueuedError(syncId, announced.error);
+    // After the sync is queued: the audit log records what was accepted, under an id a retry repeats.
+    await this.audit.record([
+      {
+        id: `feed-sync-requested-${syncId}`,
+        action: 'feed-sync-requested',
+        actor: requestedBy,
+        target: syncId,
+        outcome: 'accepted',
+      },
+    ]);
     return syncId;
   }
 

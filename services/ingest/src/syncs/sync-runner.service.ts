@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { entryWorkId, SUBJECTS, type FeedIndex } from '@sup/contracts';
 import { newSync, startSync, stopSync, type SyncAggregate } from '@sup/domain';
-import { FeedError, type FeedIndexFiles, type FeedSource } from '@sup/feed';
+import { FeedError, type FeedErrorCode, type FeedIndexFiles, type FeedSource } from '@sup/feed';
 import { EventPublisher } from '@sup/jetstream';
 import { decision, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
 import type { Logger } from 'pino';
@@ -15,13 +15,29 @@ class SyncStop extends Error {
   constructor(
     readonly state: 'refused' | 'failed',
     message: string,
+    /** For the log only: what the sync status does not say. */
+    readonly detail?: string,
   ) {
     super(message);
   }
 }
 
+/** URL policy refusals: the request (or a redirect) broke a rule; another attempt cannot help. */
+const URL_RULES = new Set<FeedErrorCode>([
+  'bad-url',
+  'url-not-allowed',
+  'scheme-not-allowed',
+  'address-not-allowed',
+  'too-many-redirects',
+]);
+
 /** Feed errors worth another attempt: the network, the server, a file not there yet. */
-const TRANSIENT_FEED_ERRORS = new Set(['unreachable', 'timeout', 'http-error', 'not-found']);
+const TRANSIENT_FEED_ERRORS = new Set<FeedErrorCode>([
+  'unreachable',
+  'timeout',
+  'http-error',
+  'not-found',
+]);
 
 /**
  * Runs a requested sync as far as its fan-out: reads and verifies the signed index once, then
@@ -51,11 +67,10 @@ export class SyncRunner {
   ): Promise<void> {
     const sync =
       (await this.syncs.get(syncId))?.value ?? (await this.recreate(syncId, url, requestedAt));
-    if (sync.state === 'running') return this.fanOut(sync);
-    if (sync.state !== 'requested') return;
+    if (sync.state !== 'requested' && sync.state !== 'running') return;
     try {
-      const feed = this.requests.feedSource(url);
-      const trusted = await this.readTrustedIndex(feed, finalAttempt);
+      if (sync.state === 'running') return await this.fanOut(sync);
+      const { feed, trusted } = await this.readTrustedIndex(url, finalAttempt);
       await this.signedIndex.accept(trusted);
       const { index } = trusted;
       const started = await this.syncs.update(syncId, (cur) =>
@@ -72,7 +87,7 @@ export class SyncRunner {
     } catch (error) {
       if (!(error instanceof SyncStop)) throw error;
       this.logger.warn(
-        { syncId, correlationId: syncId, url },
+        { syncId, correlationId: syncId, url, detail: error.detail },
         `feed sync ${error.state}: ${error.message}`,
       );
       await this.syncs.update(syncId, (cur) =>
@@ -91,8 +106,8 @@ export class SyncRunner {
   private async fanOut(sync: SyncAggregate, index?: FeedIndex, baseUrl?: string): Promise<void> {
     if (!index) {
       // A redelivery after the fan-out began: read the (already accepted) index again to re-queue.
-      const feed = this.requests.feedSource(sync.url);
-      ({ index } = await this.readTrustedIndex(feed, false, true));
+      const { feed, trusted } = await this.readTrustedIndex(sync.url, false, true);
+      ({ index } = trusted);
       baseUrl = feed.baseUrl;
       if (index.sequence !== sync.sequence || index.updates.length !== sync.total) {
         // The feed moved on since; its entries are not this sync's. The sweeper closes the sync
@@ -121,28 +136,53 @@ export class SyncRunner {
     if (failed && !failed.ok) throw failed.error;
   }
 
-  /** Reads the index files (bounded) and passes them through the signed-index gate. */
+  /**
+   * Reads the index files (bounded) and passes them through the signed-index gate. A URL rule
+   * refuses the sync; a feed that cannot be read fails it, after retries for transient errors.
+   */
   private async readTrustedIndex(
-    feed: FeedSource,
+    url: string,
     finalAttempt: boolean,
     alreadyAccepted = false,
-  ): Promise<TrustedIndex> {
+  ): Promise<{ feed: FeedSource; trusted: TrustedIndex }> {
+    let feed: FeedSource;
     let files: FeedIndexFiles;
     try {
+      feed = this.requests.feedSource(url);
       files = await feed.readIndex({
         indexMaxBytes: this.config.indexMaxBytes,
         signatureMaxBytes: this.config.indexSignatureMaxBytes,
       });
     } catch (error) {
       if (!(error instanceof FeedError)) throw error;
+      if (URL_RULES.has(error.code))
+        throw new SyncStop('refused', `${error.code}: ${error.message}`);
       if (TRANSIENT_FEED_ERRORS.has(error.code) && !finalAttempt) throw error;
-      throw new SyncStop('failed', error.message);
+      throw this.unreadable(url, error);
     }
     try {
-      return await this.signedIndex.verify(files, { alreadyAccepted });
+      return { feed, trusted: await this.signedIndex.verify(files, { alreadyAccepted }) };
     } catch (error) {
-      if (error instanceof IndexRefusal) throw new SyncStop('refused', error.message);
-      throw error;
+      if (!(error instanceof IndexRefusal)) throw error;
+      const cause = error.cause instanceof Error ? error.cause.message : undefined;
+      throw new SyncStop('refused', error.message, cause);
     }
+  }
+
+  /**
+   * Why a feed could not be read. For a URL from a request the answer is the same whatever
+   * happened (missing file or directory, closed port, HTTP error page, a symlink out of the feed):
+   * anything more would let a caller map files and ports. The detail goes to the log only, and
+   * FeedError messages never hold what was read.
+   */
+  private unreadable(url: string, error: FeedError): SyncStop {
+    if (error.code === 'too-large' || this.requests.isConfiguredFeed(url)) {
+      return new SyncStop('failed', `${error.code}: ${error.message}`);
+    }
+    return new SyncStop(
+      'failed',
+      'feed-unreadable: index.json and index.json.p7s could not both be read from this URL',
+      `${error.code}: ${error.message}`,
+    );
   }
 }
