@@ -57,6 +57,18 @@ const EnvSchema = BaseEnvSchema.extend({
     .int()
     .positive()
     .default(30 * 24),
+  IMPORT_MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * GiB),
+  IMPORT_MAX_BUNDLE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(8 * GiB),
+  IMPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(2),
+  IMPORT_MIN_FREE_BYTES: z.coerce.number().int().nonnegative().default(GiB),
   FEED_ALLOWED_URL_PREFIXES: z
     .string()
     .regex(/^\S+(,\S+)*$/, 'must be a comma-separated list of URL prefixes')
@@ -91,6 +103,13 @@ export interface IngestConfig extends BaseConfig, TrustConfig {
   /** file: feed URLs may be used (default: only when FEED_URL itself is a file: URL). */
   allowFile: boolean;
   uploadDir: string;
+  /** Manual imports: caps per artifact and per bundle, uploads at once per replica, disk reserve. */
+  importLimits: {
+    maxFileBytes: number;
+    maxBundleBytes: number;
+    maxConcurrent: number;
+    minFreeBytes: number;
+  };
 }
 
 function urlPrefixes(list: string): UrlPrefix[] {
@@ -128,6 +147,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
         ? parsed.FEED_ALLOW_FILE === 'true'
         : (parsed.FEED_URL?.startsWith('file:') ?? false),
       uploadDir: join(base.dataDir, 'uploads'),
+      importLimits: {
+        maxFileBytes: parsed.IMPORT_MAX_FILE_BYTES,
+        maxBundleBytes: parsed.IMPORT_MAX_BUNDLE_BYTES,
+        maxConcurrent: parsed.IMPORT_MAX_CONCURRENT,
+        minFreeBytes: parsed.IMPORT_MIN_FREE_BYTES,
+      },
     };
   } catch (error) {
     throw new ConfigError('ingest', [error instanceof Error ? error.message : String(error)]);
