@@ -8,6 +8,7 @@ import { parseCertificateInfos } from './certificates';
 import { buildTrustedChain, type TrustedChain } from './chain';
 import { ChainCache, chainCacheKey, type ChainCacheKeyParts } from './chain-cache';
 import { DEFAULT_CRYPTO_POLICY } from './crypto-policy';
+import { DEFAULT_SIGNER_POLICY, LENIENT_SIGNER_POLICY } from './signer-policy';
 import { parseTrustAnchors, type TrustAnchors } from './trust-anchors';
 
 jest.setTimeout(60_000);
@@ -42,6 +43,7 @@ beforeAll(async () => {
     anchors: anchors.certificates.map((c) => certificateInfoFromDer(c.raw)),
     now: validFrom,
     policy: DEFAULT_CRYPTO_POLICY,
+    signerPolicy: DEFAULT_SIGNER_POLICY,
   });
 });
 
@@ -54,6 +56,7 @@ const parts = (overrides: Partial<ChainCacheKeyParts> = {}): ChainCacheKeyParts 
   candidates: [signer, intermediate],
   anchors: anchors.certificates,
   policy: DEFAULT_CRYPTO_POLICY,
+  signerPolicy: DEFAULT_SIGNER_POLICY,
   ...overrides,
 });
 
@@ -155,6 +158,7 @@ describe('chainCacheKey', () => {
     ]) {
       expect(chainCacheKey(parts({ policy }))).not.toBe(base);
     }
+    expect(chainCacheKey(parts({ signerPolicy: LENIENT_SIGNER_POLICY }))).not.toBe(base);
   });
 
   it('differs for another signer or other candidate certificates', () => {

@@ -3,6 +3,7 @@ import { certificateInfo, sha256Hex, type CertificateInfo } from './certificate-
 import type { TrustedChain } from './chain';
 import type { CryptoPolicy } from './crypto-policy';
 import { LruCache } from './lru-cache';
+import { signerPolicyKey, type SignerPolicy } from './signer-policy';
 
 export interface ChainCacheOptions {
   /** Chains kept before the least recently used is dropped. Default 256. */
@@ -23,6 +24,7 @@ export interface ChainCacheKeyParts {
   candidates: readonly CertificateInfo[];
   anchors: readonly X509Certificate[];
   policy: CryptoPolicy;
+  signerPolicy: SignerPolicy;
 }
 
 interface Entry {
@@ -96,6 +98,7 @@ export function chainCacheKey(parts: ChainCacheKeyParts): string {
   const { minRsaBits, allowedDigests, allowedCurves } = parts.policy;
   return [
     `policy:${minRsaBits}|${allowedDigests.join(',')}|${allowedCurves.join(',')}`,
+    `signer-policy:${signerPolicyKey(parts.signerPolicy)}`,
     `anchors:${anchorSetId(parts.anchors)}`,
     `signer:${parts.signer.fingerprint}`,
     `candidates:${parts.candidates.map((c) => c.fingerprint).join(',')}`,

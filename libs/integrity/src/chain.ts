@@ -2,7 +2,7 @@ import { signatureAlgorithmFrom } from './algorithms';
 import { KEY_USAGE, type CertificateInfo } from './certificate-info';
 import { describeKey, digestViolation, keyViolation, type CryptoPolicy } from './crypto-policy';
 import { CmsVerificationError } from './errors';
-import { OID } from './oids';
+import { checkSignerUsage, type SignerPolicy } from './signer-policy';
 
 export interface ChainOptions {
   /** Untrusted certificates that may serve as intermediates (from the CMS and the feed). */
@@ -10,6 +10,7 @@ export interface ChainOptions {
   anchors: readonly CertificateInfo[];
   now: Date;
   policy: CryptoPolicy;
+  signerPolicy: SignerPolicy;
 }
 
 export interface TrustedChain {
@@ -30,11 +31,14 @@ const untrusted = (message: string) => new CmsVerificationError('untrusted-chain
  * cannot hide the genuine one.
  */
 export function buildTrustedChain(leaf: CertificateInfo, options: ChainOptions): TrustedChain {
-  const { anchors, intermediates, now, policy } = options;
+  const { anchors, intermediates, now, policy, signerPolicy } = options;
   if (anchors.length === 0) throw untrusted('no trust anchors are configured');
   const anchorPrints = new Set(anchors.map((a) => a.fingerprint));
   const candidates = [...anchors, ...intermediates];
   const rejections: string[] = [];
+  // Trusted CAs that did sign the certificate below them but may not (no keyCertSign): a
+  // clearer verdict than "no chain" when no other path exists.
+  const usageProblems: string[] = [];
 
   const search = (path: CertificateInfo[]): CertificateInfo[] | undefined => {
     const current = path[path.length - 1];
@@ -47,7 +51,10 @@ export function buildTrustedChain(leaf: CertificateInfo, options: ChainOptions):
       if (path.some((c) => c.fingerprint === issuer.fingerprint)) continue;
       const reason = whyNotIssuer(issuer, current, path.length - 1);
       if (reason) {
-        if (reason !== NOT_RELATED) rejections.push(reason);
+        // Worth naming only if that CA leads to an anchor; the path through it is never used.
+        if (reason === WRONG_USAGE && search([...path, issuer])) {
+          usageProblems.push(keyCertSignMissing(issuer));
+        } else if (reason !== NOT_RELATED && reason !== WRONG_USAGE) rejections.push(reason);
         continue;
       }
       const found = search([...path, issuer]);
@@ -57,13 +64,19 @@ export function buildTrustedChain(leaf: CertificateInfo, options: ChainOptions):
   };
 
   const path = search([leaf]);
+  if (!path && usageProblems.length > 0) {
+    throw new CmsVerificationError(
+      'certificate-wrong-usage',
+      `no trusted chain from "${leaf.subject}": ${[...new Set(usageProblems)].join('; ')}`,
+    );
+  }
   if (!path) {
     const detail = rejections.length > 0 ? `: ${[...new Set(rejections)].join('; ')}` : '';
     throw untrusted(`no trusted chain from "${leaf.subject}" to a trust anchor${detail}`);
   }
 
   for (const cert of path) checkValidity(cert, now);
-  checkLeafUsage(leaf);
+  checkSignerUsage(leaf, signerPolicy);
   for (const cert of path) {
     if (cert.unhandledCriticalExtensions.length > 0) {
       throw untrusted(
@@ -75,6 +88,18 @@ export function buildTrustedChain(leaf: CertificateInfo, options: ChainOptions):
 }
 
 const NOT_RELATED = 'not-related';
+const WRONG_USAGE = 'wrong-usage';
+
+const keyCertSignMissing = (issuer: CertificateInfo) =>
+  `CA "${issuer.subject}" may not sign certificates (keyUsage lacks keyCertSign)`;
+
+const signedBy = (subject: CertificateInfo, issuer: CertificateInfo): boolean => {
+  try {
+    return subject.x509.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+};
 
 function whyNotIssuer(
   issuer: CertificateInfo,
@@ -86,19 +111,17 @@ function whyNotIssuer(
   const issued = subject.x509.checkIssued(issuer.x509);
   if (!issued && !issuer.subjectDer.equals(subject.issuerDer)) return NOT_RELATED;
   if (!issuer.basicConstraints?.ca) return `"${issuer.subject}" is not a CA certificate`;
-  if (issuer.keyUsage && !issuer.keyUsage(KEY_USAGE.keyCertSign)) {
-    return `"${issuer.subject}" may not sign certificates (keyUsage lacks keyCertSign)`;
+  // RFC 5280 4.2.1.3: a CA key that signs certificates must say so; a missing keyUsage is no
+  // permission. Only the genuine issuer's signature makes it a usage verdict. (checkIssued
+  // already says no for a keyUsage without keyCertSign, so the names matched to get here.)
+  if (!issuer.keyUsage?.(KEY_USAGE.keyCertSign)) {
+    return signedBy(subject, issuer) ? WRONG_USAGE : keyCertSignMissing(issuer);
   }
   if (!issued) {
     return `"${subject.subject}" names "${issuer.subject}" as issuer but the key identifiers differ`;
   }
-  let verified = false;
-  try {
-    verified = subject.x509.verify(issuer.publicKey);
-  } catch {
-    verified = false;
-  }
-  if (!verified) return `"${subject.subject}" is not signed by the key of "${issuer.subject}"`;
+  if (!signedBy(subject, issuer))
+    return `"${subject.subject}" is not signed by the key of "${issuer.subject}"`;
   const limit = issuer.basicConstraints.pathLength;
   if (limit !== undefined && certsBelow > limit) {
     return `"${issuer.subject}" allows ${limit} intermediate(s) below it, the chain has ${certsBelow}`;
@@ -118,20 +141,6 @@ function checkValidity(cert: CertificateInfo, now: Date): void {
       'certificate-expired',
       `certificate "${cert.subject}" expired at ${cert.notAfter.toISOString()}`,
     );
-  }
-}
-
-function checkLeafUsage(leaf: CertificateInfo): void {
-  if (
-    leaf.keyUsage &&
-    !leaf.keyUsage(KEY_USAGE.digitalSignature) &&
-    !leaf.keyUsage(KEY_USAGE.nonRepudiation)
-  ) {
-    throw untrusted(`signer "${leaf.subject}" keyUsage does not allow digital signatures`);
-  }
-  const eku = leaf.extendedKeyUsage;
-  if (eku && !eku.includes(OID.codeSigning) && !eku.includes(OID.anyExtendedKeyUsage)) {
-    throw untrusted(`signer "${leaf.subject}" extendedKeyUsage does not include codeSigning`);
   }
 }
 

@@ -1,17 +1,8 @@
-import {
-  constants,
-  createHash,
-  createVerify,
-  timingSafeEqual,
-  verify as verifySignature,
-  type KeyObject,
-  type VerifyKeyObjectInput,
-} from 'node:crypto';
+import { createHash, createVerify, timingSafeEqual, verify as verifySignature } from 'node:crypto';
 import {
   digestFromOid,
   signatureAlgorithmFrom,
   type SecureDigest,
-  type SignatureAlgorithm,
   type SignatureScheme,
 } from './algorithms';
 import { octetString, oid, time, type Asn1 } from './asn1';
@@ -27,10 +18,12 @@ import {
   digestViolation,
   isAllowedDigest,
   type CryptoPolicy,
-  type KeyDescription,
 } from './crypto-policy';
 import { CmsVerificationError } from './errors';
+import { verifyOptions } from './key-verify';
 import { OID } from './oids';
+import { checkRevocation, NO_REVOCATION, type RevocationOptions } from './revocation';
+import { DEFAULT_SIGNER_POLICY, type SignerPolicy } from './signer-policy';
 import type { StreamHash } from './sha256-stream';
 import type { TrustAnchors } from './trust-anchors';
 
@@ -46,6 +39,10 @@ export interface VerifyDetachedCmsInput {
   /** PEM bundles or DER certificates that may complete the chain, e.g. intermediates from the feed. */
   extraCertificates?: readonly Buffer[];
   policy?: CryptoPolicy;
+  /** What the signer certificate must be allowed to do; default {@link DEFAULT_SIGNER_POLICY} (strict). */
+  signerPolicy?: SignerPolicy;
+  /** CRLs to check every certificate of the chain against; default none. */
+  revocation?: RevocationOptions;
   now?: Date;
   /** Stop reading the content past this many bytes (ContentTooLargeError, not a verification error). */
   maxContentBytes?: number;
@@ -78,14 +75,17 @@ export interface CmsVerification {
   signingTime?: string;
   /** SHA-256 and size of the content as streamed during verification, so callers need no second pass. */
   content: StreamHash;
+  /** Present when accepted despite an unknown revocation status (fail-open): log these. */
+  warnings?: string[];
 }
 
 const malformed = (message: string, cause?: unknown) =>
   new CmsVerificationError('malformed-signature', message, cause ? { cause } : undefined);
 
 /**
- * Verifies a detached CMS signature over streamed content: signer chain to a trust anchor,
- * signed-attribute digest and signature, then the CryptoPolicy. All maths runs in node:crypto.
+ * Verifies a detached CMS signature over streamed content: signer chain to a trust anchor, the
+ * signer's usage and the chain's revocation status, signed-attribute digest and signature, then
+ * the CryptoPolicy. All maths runs in node:crypto.
  * Errors from reading the content propagate unchanged.
  */
 export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<CmsVerification> {
@@ -119,6 +119,8 @@ export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<
   ]);
   const signerCert = findSignerCertificate(signerInfo.sid, pool);
   const chain = trustedChain(signerCert, pool, input, policy, now);
+  // Never cached: CRLs change and time passes, and it is a set lookup per certificate.
+  const warnings = checkRevocation(chain.path, input.revocation ?? NO_REVOCATION, now);
 
   const key = signerCert.publicKey;
   const keyOptions = verifyOptions(key, describeKey(key, 'signer certificate'), algorithm);
@@ -181,6 +183,7 @@ export async function verifyDetachedCms(input: VerifyDetachedCmsInput): Promise<
     chain: chain.path.map((c) => c.subject),
     ...(signingTime ? { signingTime: signingTime.toISOString() } : {}),
     content,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 
@@ -193,16 +196,18 @@ function trustedChain(
   now: Date,
 ): TrustedChain {
   const anchors = input.trustAnchors.certificates;
+  const signerPolicy = input.signerPolicy ?? DEFAULT_SIGNER_POLICY;
   const build = () =>
     buildTrustedChain(signer, {
       intermediates: pool,
       anchors: anchors.map(certificateInfo),
       now,
       policy,
+      signerPolicy,
     });
   const cache = input.chainCache === undefined ? defaultChainCache : input.chainCache;
   if (!cache) return build();
-  const key = chainCacheKey({ signer, candidates: pool, anchors, policy });
+  const key = chainCacheKey({ signer, candidates: pool, anchors, policy, signerPolicy });
   const cached = cache.get(key, now);
   if (cached) return cached;
   const chain = build();
@@ -253,29 +258,6 @@ function findSignerCertificate(sid: SignerIdentifier, pool: CertificateInfo[]): 
   // Two different certificates claiming the same identity: refuse rather than pick one.
   if (others.length > 0) throw malformed('several certificates match the signer identifier');
   return match;
-}
-
-function verifyOptions(
-  key: KeyObject,
-  description: KeyDescription,
-  algorithm: SignatureAlgorithm,
-): VerifyKeyObjectInput {
-  const mismatch = () =>
-    new CmsVerificationError(
-      'bad-signature',
-      `a ${algorithm.scheme} signature cannot come from the signer's ${description.type} key`,
-    );
-  switch (algorithm.scheme) {
-    case 'ecdsa':
-      if (description.type !== 'ec') throw mismatch();
-      return { key, dsaEncoding: 'der' };
-    case 'rsa-pkcs1-v1_5':
-      if (description.type !== 'rsa') throw mismatch();
-      return { key, padding: constants.RSA_PKCS1_PADDING };
-    case 'rsa-pss':
-      if (description.type === 'ec') throw mismatch();
-      return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength };
-  }
 }
 
 /**

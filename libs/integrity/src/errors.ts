@@ -9,12 +9,16 @@ export const CMS_VERIFICATION_ERROR_CODES = [
   'digest-mismatch',
   'bad-signature',
   'policy-violation',
+  'certificate-wrong-usage',
+  'certificate-revoked',
+  'revocation-unavailable',
 ] as const;
 export type CmsVerificationErrorCode = (typeof CMS_VERIFICATION_ERROR_CODES)[number];
 
 /**
  * `policy` means the signature could be checked but the CryptoPolicy forbids what it uses
- * (weak digest, short key, curve); every other failure is a `signature` failure.
+ * (weak digest, short key, curve); every other failure is a `signature` failure, including a
+ * certificate not meant for signing code and revocation: those are about who signed, not how.
  */
 export type CmsVerificationStage = 'signature' | 'policy';
 

@@ -3,6 +3,21 @@ export { ContentTooLargeError, type ByteSource, type PumpOptions } from './byte-
 export * from './sha256-stream';
 export type { DigestAlgorithm, SecureDigest, SignatureScheme } from './algorithms';
 export { DEFAULT_CRYPTO_POLICY, type CryptoPolicy } from './crypto-policy';
+export {
+  checkSignerUsage,
+  DEFAULT_SIGNER_POLICY,
+  LENIENT_SIGNER_POLICY,
+  type SignerPolicy,
+} from './signer-policy';
+export { CrlParseError, parseCrl, type Crl } from './crl';
+export {
+  NO_REVOCATION,
+  type CrlSource,
+  type RevocationFailMode,
+  type RevocationOptions,
+} from './revocation';
+export * from './trust-store';
+export { OID } from './oids';
 export { parseCertificates } from './certificates';
 export * from './trust-anchors';
 export {

@@ -1,5 +1,6 @@
+import forge from 'node-forge';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, sign as signBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +54,25 @@ export interface TestSignOptions {
   out?: string;
 }
 
+/** A CA a test made (see TestPki.issueCa); `chainPem` is what a leaf it issues adds to a CMS. */
+export interface TestCa {
+  readonly name: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly chainPem: string;
+}
+
+export interface TestCrlOptions {
+  /** PEM paths of the certificates to list as revoked. */
+  revoked?: readonly string[];
+  /** Default: an hour ago. */
+  thisUpdate?: Date;
+  /** Default: in a day; `null` leaves the field out. */
+  nextUpdate?: Date | null;
+  /** Also write the DER here. */
+  out?: string;
+}
+
 export interface TestPki {
   readonly dir: string;
   /** PEM bundle holding only the trusted root. */
@@ -70,6 +90,15 @@ export interface TestPki {
     signer: TestSignerName | TestSigner,
     opts?: TestSignOptions,
   ): Promise<string>;
+  /**
+   * A new EC P-256 signer issued by the intermediate (or `issuer`) with `extensions` (default
+   * SIGNER_EXTENSIONS; see SIGNER_EXTENSION_VARIANTS for the ones a strict policy refuses).
+   */
+  issueSigner(name: string, opts?: { extensions?: string; issuer?: TestCa }): Promise<TestSigner>;
+  /** A new intermediate CA issued by the root, with `extensions` (default a normal CA's). */
+  issueCa(name: string, opts?: { extensions?: string }): Promise<TestCa>;
+  /** A CRL (DER) signed by `issuer`'s key, listing `revoked`; built with forge's ASN.1, signed by node:crypto. */
+  makeCrl(issuer: 'root' | 'intermediate' | TestCa, opts?: TestCrlOptions): Promise<Buffer>;
   /** Writes `content` to a scratch file, signs it and returns the DER signature. */
   signBuffer(
     content: Buffer | string,
@@ -100,6 +129,38 @@ export const SIGNER_EXTENSIONS = [
   'subjectKeyIdentifier=hash',
   'authorityKeyIdentifier=keyid',
 ].join('\n');
+
+/** Leaves a strict signer policy refuses (certificate-wrong-usage), and one it accepts. */
+export const SIGNER_EXTENSION_VARIANTS = {
+  noEku: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature'].join('\n'),
+  anyEku: [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=anyExtendedKeyUsage',
+  ].join('\n'),
+  noDigitalSignature: [
+    'basicConstraints=critical,CA:FALSE',
+    'keyUsage=critical,nonRepudiation',
+    'extendedKeyUsage=codeSigning',
+  ].join('\n'),
+  noKeyUsage: ['basicConstraints=critical,CA:FALSE', 'extendedKeyUsage=codeSigning'].join('\n'),
+  strict: SIGNER_EXTENSIONS,
+} as const;
+
+/** CA extensions without keyCertSign (keyUsage cRLSign only), and without any keyUsage. */
+export const CA_EXTENSION_VARIANTS = {
+  noKeyCertSign: [
+    'basicConstraints=critical,CA:TRUE',
+    'keyUsage=critical,cRLSign',
+    'subjectKeyIdentifier=hash',
+    'authorityKeyIdentifier=keyid',
+  ].join('\n'),
+  noKeyUsage: [
+    'basicConstraints=critical,CA:TRUE',
+    'subjectKeyIdentifier=hash',
+    'authorityKeyIdentifier=keyid',
+  ].join('\n'),
+} as const;
 
 export type KeySpec = { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: string };
 
@@ -372,6 +433,52 @@ export async function createTestPki(dir: string): Promise<TestPki> {
     return out;
   };
 
+  let issued = 0;
+  /** An EC P-256 key and a certificate for it named CN=<name>, issued by `ca`. */
+  const issueMade = async (
+    name: string,
+    ca: { certPem: string; keyPem: string },
+    extensions: string,
+    days: number,
+  ) => {
+    const file = `made-${++issued}`;
+    const keyPem = p(`${file}.key`);
+    await generateKey(keyPem, { kind: 'ec', curve: 'P-256' });
+    const certPem = await issueCertificate({
+      dir,
+      name: file,
+      subject: `/O=${ORG}/CN=${name}`,
+      key: keyPem,
+      caCert: ca.certPem,
+      caKey: ca.keyPem,
+      extensions,
+      days,
+    });
+    return { certPem, keyPem };
+  };
+  const issueSigner: TestPki['issueSigner'] = async (name, opts = {}) => {
+    const issuer = opts.issuer ?? { certPem: intermediatePem, keyPem: intermediateKey };
+    const made = await issueMade(name, issuer, opts.extensions ?? SIGNER_EXTENSIONS, 825);
+    const chainPem = opts.issuer?.chainPem ?? intermediatePem;
+    return { name, subject: `O=${ORG}, CN=${name}`, ...made, chainPem };
+  };
+  const issueCa: TestPki['issueCa'] = async (name, opts = {}) => {
+    const root = { certPem: rootPem, keyPem: p('root.key') };
+    const made = await issueMade(name, root, opts.extensions ?? INTERMEDIATE_EXTENSIONS, 3650);
+    return { name, ...made, chainPem: made.certPem };
+  };
+  const makeCrl: TestPki['makeCrl'] = async (issuer, opts = {}) => {
+    const ca =
+      issuer === 'root'
+        ? { certPem: rootPem, keyPem: p('root.key') }
+        : issuer === 'intermediate'
+          ? { certPem: intermediatePem, keyPem: intermediateKey }
+          : issuer;
+    const der = await buildCrl(ca.certPem, ca.keyPem, opts);
+    if (opts.out) await writeFile(opts.out, der);
+    return der;
+  };
+
   const scratch = p('scratch');
   await mkdir(scratch, { recursive: true });
   const signBuffer = async (
@@ -395,5 +502,83 @@ export async function createTestPki(dir: string): Promise<TestPki> {
     signers,
     sign,
     signBuffer,
+    issueSigner,
+    issueCa,
+    makeCrl,
   };
+}
+
+const { asn1 } = forge;
+const der = (node: forge.asn1.Asn1): Buffer => Buffer.from(asn1.toDer(node).getBytes(), 'binary');
+const seq = (items: forge.asn1.Asn1[]) =>
+  asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
+const oidNode = (oid: string) =>
+  asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(oid).getBytes());
+const integerNode = (hex: string) => {
+  const even = hex.length % 2 ? `0${hex}` : hex;
+  const bytes = /^[89a-f]/i.test(even) ? `00${even}` : even;
+  return asn1.create(
+    asn1.Class.UNIVERSAL,
+    asn1.Type.INTEGER,
+    false,
+    Buffer.from(bytes, 'hex').toString('binary'),
+  );
+};
+const timeNode = (date: Date) =>
+  asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, asn1.dateToUtcTime(date));
+
+/**
+ * RFC 5280 CertificateList: v2, issuer copied byte for byte from the issuer certificate, a
+ * cRLNumber, signed with SHA-256 by the issuer's RSA or EC key. node-forge cannot make CRLs, so
+ * the structure is assembled here; the signature is node:crypto's.
+ */
+async function buildCrl(certPem: string, keyPem: string, opts: TestCrlOptions): Promise<Buffer> {
+  const cert = new X509Certificate(await readFile(certPem));
+  const tbsCert = asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary'))).value[0];
+  const fields = (tbsCert as forge.asn1.Asn1).value as forge.asn1.Asn1[];
+  const subject = fields[fields[0].tagClass === asn1.Class.CONTEXT_SPECIFIC ? 5 : 4];
+  const key = createPrivateKey(await readFile(keyPem));
+  const algorithm = seq(
+    key.asymmetricKeyType === 'ec'
+      ? [oidNode('1.2.840.10045.4.3.2')]
+      : [
+          oidNode('1.2.840.113549.1.1.11'),
+          asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
+        ],
+  );
+  const now = Date.now();
+  const revoked = await Promise.all(
+    (opts.revoked ?? []).map(async (path) => {
+      const serial = new X509Certificate(await readFile(path)).serialNumber;
+      return seq([integerNode(serial), timeNode(new Date(now - 60_000))]);
+    }),
+  );
+  const nextUpdate = opts.nextUpdate === undefined ? new Date(now + 86_400_000) : opts.nextUpdate;
+  const crlNumber = seq([
+    oidNode('2.5.29.20'),
+    asn1.create(
+      asn1.Class.UNIVERSAL,
+      asn1.Type.OCTETSTRING,
+      false,
+      der(integerNode(now.toString(16))).toString('binary'),
+    ),
+  ]);
+  const tbs = seq([
+    integerNode('01'),
+    algorithm,
+    subject,
+    timeNode(opts.thisUpdate ?? new Date(now - 3_600_000)),
+    ...(nextUpdate ? [timeNode(nextUpdate)] : []),
+    ...(revoked.length > 0 ? [seq(revoked)] : []),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [seq([crlNumber])]),
+  ]);
+  const tbsDer = der(tbs);
+  const signature = signBytes('sha256', tbsDer, key);
+  const bits = asn1.create(
+    asn1.Class.UNIVERSAL,
+    asn1.Type.BITSTRING,
+    false,
+    `\0${signature.toString('binary')}`,
+  );
+  return der(seq([tbs, algorithm, bits]));
 }
