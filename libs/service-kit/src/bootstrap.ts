@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Authenticator, RouteCatalog } from '@sup/auth';
 import {
   connectJetStream,
   JetStreamServer,
@@ -10,7 +10,7 @@ import {
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { ConfigError, type BaseConfig } from './config';
 import type { ServiceContext } from './core.module';
-import { HttpErrorFilter } from './http-errors';
+import { createHttpApp } from './http-input';
 import { createLogger } from './logger';
 
 export interface ServiceDefinition<C extends BaseConfig> {
@@ -35,6 +35,13 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     process.exit(2);
   }
   const logger = createLogger(def.name, config.logLevel);
+  let authenticator: Authenticator;
+  try {
+    authenticator = Authenticator.create(config.auth, logger);
+  } catch (error) {
+    process.stderr.write(`${new ConfigError(def.name, [String(error)]).message}\n`);
+    process.exit(2);
+  }
 
   let connection: JetStreamConnection;
   try {
@@ -52,14 +59,13 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     process.exit(1);
   }
 
-  const app = await NestFactory.create(def.module({ config, connection, logger }), {
-    bufferLogs: true,
-    abortOnError: false,
+  const app = await createHttpApp(def.module({ config, connection, logger, authenticator }), {
+    authenticator,
+    jsonLimitBytes: config.httpJsonLimitBytes,
+    logger,
   });
   app.useLogger(app.get(PinoNestLogger));
-  app.useGlobalFilters(
-    new HttpErrorFilter((err) => logger.error({ err }, 'unhandled request error')),
-  );
+  refuseUnauthenticatedApi(def.name, app.get(RouteCatalog), config, authenticator);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   if (def.consumes) {
     app.connectMicroservice(
@@ -76,4 +82,27 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
   }
   await app.listen(config.httpPort, config.httpHost);
   logger.info({ port: config.httpPort, db: config.mongoDb }, `${def.name} ready`);
+}
+
+/**
+ * A service with operator routes and no way to authenticate anyone would answer 401 to every
+ * call: almost surely a deployment mistake, so it stops (exit 2) unless API_ALLOW_NO_AUTH says
+ * that closed API is intended. Services with only probes need no token source.
+ */
+function refuseUnauthenticatedApi(
+  service: string,
+  routes: RouteCatalog,
+  config: BaseConfig,
+  authenticator: Authenticator,
+): void {
+  const guarded = routes.routes().filter((r) => !r.public);
+  if (guarded.length === 0 || authenticator.configured || config.auth.allowNoAuth) return;
+  process.stderr.write(
+    `${
+      new ConfigError(service, [
+        `API_TOKENS_FILE / OIDC_ISSUER: ${service} serves ${guarded.length} API routes but no way to authenticate callers is configured (set API_ALLOW_NO_AUTH=true to run with every API call refused)`,
+      ]).message
+    }\n`,
+  );
+  process.exit(2);
 }

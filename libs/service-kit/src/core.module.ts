@@ -7,9 +7,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { MongooseModule, getConnectionToken, getModelToken } from '@nestjs/mongoose';
-import { AuthModule, type AuthenticatedRequest, type Authenticator } from '@sup/auth';
+import type { AuthenticatedRequest, Authenticator } from '@sup/auth';
 import { EventPublisher, JetStreamConnection, JetStreamModule } from '@sup/jetstream';
 import type { Connection, Model } from 'mongoose';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,7 +17,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import type { BaseConfig } from './config';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
-import { BodyTypeGuard, PUBLIC_PATH_PREFIX } from './http-input';
+import { HttpEdgeModule, PUBLIC_PATH_PREFIX } from './http-input';
 import { mongoHealthCheck } from './mongo';
 import {
   MongoOutboxRepository,
@@ -86,7 +85,7 @@ export class ServiceCoreModule {
       module: ServiceCoreModule,
       imports: [
         LoggerModule.forRoot({ pinoHttp: pinoHttpOptions(ctx.logger) }),
-        AuthModule.forRoot(ctx.authenticator),
+        HttpEdgeModule.forRoot(ctx.authenticator),
         MongooseModule.forRoot(ctx.config.mongoUri, {
           dbName: ctx.config.mongoDb,
           retryAttempts: 10,
@@ -100,7 +99,6 @@ export class ServiceCoreModule {
       providers: [
         { provide: SERVICE_CONFIG, useValue: ctx.config },
         { provide: ROOT_LOGGER, useValue: ctx.logger },
-        { provide: APP_GUARD, useClass: BodyTypeGuard },
         {
           provide: Outbox,
           inject: [getModelToken(OUTBOX_MODEL), EventPublisher],

@@ -8,5 +8,8 @@ export * from './core.module';
 export * from './bootstrap';
 export * from './artifact-store.module';
 export * from './outbox';
+export * from './audit-trail';
 export * from './outcomes';
 export * from './trust-config';
+export * from './trust/trust-loader';
+export * from './trust/trust-store.module';

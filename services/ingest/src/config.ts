@@ -129,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
     return {
       ...base,
       ...(parsed.FEED_URL ? { feedUrl: parsed.FEED_URL } : {}),
-      ...loadTrustConfig(parsed.TRUST_ANCHORS, parsed.TRUST_INTERMEDIATES),
+      ...loadTrustConfig(parsed),
       maxArtifactBytes: parsed.FEED_MAX_ARTIFACT_BYTES,
       feedTimeoutMs: parsed.FEED_TIMEOUT_MS,
       indexMaxBytes: parsed.FEED_INDEX_MAX_BYTES,

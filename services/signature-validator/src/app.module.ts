@@ -1,5 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ArtifactStoreModule, ServiceCoreModule, type ServiceContext } from '@sup/service-kit';
+import {
+  ArtifactStoreModule,
+  ServiceCoreModule,
+  TrustStoreModule,
+  type ServiceContext,
+} from '@sup/service-kit';
 import type { SignatureValidatorConfig } from './config';
 import { SignatureHandler } from './signature.handler';
 import { SignatureService } from './signature.service';
@@ -9,7 +14,11 @@ export class AppModule {
   static register(ctx: ServiceContext<SignatureValidatorConfig>): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceCoreModule.forRoot(ctx), ArtifactStoreModule.forRoot(ctx.config)],
+      imports: [
+        ServiceCoreModule.forRoot(ctx),
+        ArtifactStoreModule.forRoot(ctx.config),
+        TrustStoreModule,
+      ],
       controllers: [SignatureHandler],
       providers: [SignatureService],
     };

@@ -1,5 +1,3 @@
-import type { CryptoPolicy } from '@sup/integrity';
-import { DEFAULT_CRYPTO_POLICY } from '@sup/integrity';
 import {
   BaseEnvSchema,
   ConfigError,
@@ -13,15 +11,9 @@ import {
 import { z } from 'zod';
 
 const EnvSchema = BaseEnvSchema.extend({
+  // Trust anchors, CRLs, the signer policy and the crypto policy: shared with ingest, whose
+  // index signatures go through the same rules.
   ...TrustEnvShape,
-  CRYPTO_ALLOWED_DIGESTS: z
-    .string()
-    .regex(
-      /^(sha256|sha384|sha512)(,(sha256|sha384|sha512))*$/,
-      'must list digests from sha256,sha384,sha512',
-    )
-    .optional(),
-  CRYPTO_MIN_RSA_BITS: z.coerce.number().int().min(1024).max(16384).optional(),
   SIGNATURE_MAX_BYTES: z.coerce
     .number()
     .int()
@@ -30,7 +22,6 @@ const EnvSchema = BaseEnvSchema.extend({
 });
 
 export interface SignatureValidatorConfig extends BaseConfig, TrustConfig {
-  policy: CryptoPolicy;
   signatureMaxBytes: number;
 }
 
@@ -39,18 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SignatureValidatorConfig {
   try {
     return {
       ...toBaseConfig('signature-validator', parsed),
-      ...loadTrustConfig(parsed.TRUST_ANCHORS, parsed.TRUST_INTERMEDIATES),
-      policy: {
-        ...DEFAULT_CRYPTO_POLICY,
-        ...(parsed.CRYPTO_ALLOWED_DIGESTS
-          ? {
-              allowedDigests: parsed.CRYPTO_ALLOWED_DIGESTS.split(
-                ',',
-              ) as CryptoPolicy['allowedDigests'],
-            }
-          : {}),
-        ...(parsed.CRYPTO_MIN_RSA_BITS ? { minRsaBits: parsed.CRYPTO_MIN_RSA_BITS } : {}),
-      },
+      ...loadTrustConfig(parsed),
       signatureMaxBytes: parsed.SIGNATURE_MAX_BYTES,
     };
   } catch (error) {

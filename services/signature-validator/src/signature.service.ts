@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ArtifactNotFoundError, type ArtifactStore } from '@sup/artifact-store';
 import { SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
-import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
+import { CmsVerificationError, type TrustStore } from '@sup/integrity';
 import type { EventBatch, OutgoingEvent } from '@sup/jetstream';
 import {
   ARTIFACT_STORE,
@@ -11,6 +11,7 @@ import {
   rejectionOf,
   ROOT_LOGGER,
   SERVICE_CONFIG,
+  TRUST_STORE,
 } from '@sup/service-kit';
 import type { Logger } from 'pino';
 import type { SignatureValidatorConfig } from './config';
@@ -21,8 +22,8 @@ const VERIFY_CONCURRENCY = 4;
 
 /**
  * Like checksum, this stage keeps no state: the verdict is a function of the stored bytes, the
- * signature and the configured trust, and the stream's compare-and-set keeps the first announcement
- * of it.
+ * signature and the trust in force (anchors, CRLs, policy: TRUST_STORE, reloaded without a
+ * restart), and the stream's compare-and-set keeps the first announcement of it.
  */
 @Injectable()
 export class SignatureService {
@@ -31,6 +32,7 @@ export class SignatureService {
     @Inject(SERVICE_CONFIG) private readonly config: SignatureValidatorConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(TRUST_STORE) private readonly trust: TrustStore,
   ) {}
 
   validateBatch(batch: EventBatch<typeof SUBJECTS.checksumVerified>): Promise<void> {
@@ -66,13 +68,17 @@ export class SignatureService {
       );
     }
     try {
-      const result = await verifyDetachedCms({
+      const result = await this.trust.verify({
         signature,
         content: () => streamOf(store, update.artifact.storeKey),
-        trustAnchors: this.config.trustAnchors,
-        extraCertificates: this.config.intermediates,
-        policy: this.config.policy,
       });
+      if (result.warnings) {
+        // CRL_FAIL_MODE=open: accepted without knowing whether a certificate was revoked.
+        this.logger.warn(
+          { updateId: update.updateId, correlationId: update.updateId, warnings: result.warnings },
+          `"${update.artifact.path}" accepted without a revocation check`,
+        );
+      }
       return decision(SUBJECTS.validated, update.updateId, {
         update,
         signer: result.signer,
