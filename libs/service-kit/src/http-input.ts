@@ -1,13 +1,20 @@
 import {
   Injectable,
+  Module,
   SetMetadata,
+  type DynamicModule,
   UnsupportedMediaTypeException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { BearerChallenge, type AuthenticatedRequest, type Authenticator } from '@sup/auth';
+import {
+  AuthModule,
+  BearerChallenge,
+  type AuthenticatedRequest,
+  type Authenticator,
+} from '@sup/auth';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { HttpErrorFilter, sendError } from './http-errors';
@@ -97,6 +104,18 @@ function authenticateFirst(auth: Authenticator, logger: Logger) {
   };
 }
 
+/** The guards of every route: token and role (`@Roles`), then body media type (`@AcceptsBody`). */
+@Module({})
+export class HttpEdgeModule {
+  static forRoot(authenticator: Authenticator): DynamicModule {
+    return {
+      module: HttpEdgeModule,
+      imports: [AuthModule.forRoot(authenticator)],
+      providers: [{ provide: APP_GUARD, useClass: BodyTypeGuard }],
+    };
+  }
+}
+
 export interface HttpInputOptions {
   authenticator: Authenticator;
   jsonLimitBytes: number;
@@ -116,4 +135,21 @@ export function configureHttpInput(app: NestExpressApplication, options: HttpInp
   app.useGlobalFilters(
     new HttpErrorFilter((err) => logger.error({ err }, 'unhandled request error')),
   );
+}
+
+/**
+ * A Nest app with the shared HTTP edge (the module must import `HttpEdgeModule`). Services get
+ * theirs from `runService`; specs build one around a controller to test the real stack.
+ */
+export async function createHttpApp(
+  module: DynamicModule,
+  options: HttpInputOptions,
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bufferLogs: true,
+    abortOnError: false,
+    bodyParser: false,
+  });
+  configureHttpInput(app, options);
+  return app;
 }

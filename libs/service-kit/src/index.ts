@@ -8,7 +8,6 @@ export * from './core.module';
 export * from './bootstrap';
 export * from './artifact-store.module';
 export * from './outbox';
-export * from './audit-trail';
 export * from './outcomes';
 export * from './trust-config';
 export * from './trust/trust-loader';
