@@ -99,7 +99,7 @@ export async function benchThroughput(
       1_800_000,
       500,
     );
-    const t = await readTimelines(pipeline.natsUrl);
+    const t = await readTimelines(pipeline.natsUrl, pipeline.natsCredentials?.admin);
     const published = [...t[SUBJECTS.published].values()].sort((a, b) => a - b);
     const wallSeconds = (published[published.length - 1] - requested) / 1000;
     const hops = hopLatencies(t, requested);
@@ -169,7 +169,7 @@ export async function benchLatency(
       600_000,
       500,
     );
-    const t = await readTimelines(pipeline.natsUrl);
+    const t = await readTimelines(pipeline.natsUrl, pipeline.natsCredentials?.admin);
     const samples: number[] = [];
     const details = await Promise.all(
       [...t[SUBJECTS.published].keys()].map((id) =>

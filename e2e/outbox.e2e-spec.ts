@@ -1,6 +1,5 @@
 import { DiscardPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
 import { SUBJECTS, typeFilter, type Subject } from '@sup/contracts';
 import { buildFeed, createTestPki, eventually, Pipeline, type TestPki } from '@sup/testing';
 import { mkdtempSync } from 'node:fs';
@@ -43,7 +42,7 @@ describe('a publish that fails on the last delivery is announced after recovery,
       // Every delivery is the last one: a failed publish cannot rely on a retry of the input.
       env: { JS_MAX_DELIVER: '1', OUTBOX_SWEEP_MS: '500' },
     });
-    nc = await connect({ servers: pipeline.natsUrl });
+    nc = await pipeline.connectNats();
   });
   afterAll(async () => {
     await nc?.close();

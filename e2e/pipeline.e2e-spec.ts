@@ -8,7 +8,6 @@ import {
 } from '@sup/testing';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
 import {
   AlertListSchema,
   parseEvent,
@@ -257,7 +256,7 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
   });
 
   it('publishes one valid CloudEvent per step for subscribers, and nothing more on re-sync', async () => {
-    const nc: NatsConnection = await connect({ servers: pipeline.natsUrl });
+    const nc: NatsConnection = await pipeline.connectNats();
     try {
       const consumer = await jetstream(nc).consumers.get('UPDATES');
       const seen: { subject: string; id: string; about?: string }[] = [];

@@ -1,6 +1,5 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
 import { SERVICE_NAMES, SUBJECTS, typeFilter, type Subject } from '@sup/contracts';
 import { buildFeed, createTestPki, eventually, Pipeline, sleep } from '@sup/testing';
 import { mkdtempSync } from 'node:fs';
@@ -122,7 +121,7 @@ describe('two replicas of every service, each killed in turn during a 1,000-upda
     const all = await pipeline.api<{ total: number }>('GET', '/v1/updates?limit=1');
     expect(all.body.total).toBe(COUNT);
 
-    const nc: NatsConnection = await connect({ servers: pipeline.natsUrl });
+    const nc: NatsConnection = await pipeline.connectNats();
     try {
       for (const [type, expected] of [
         [SUBJECTS.imported, COUNT],
