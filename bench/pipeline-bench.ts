@@ -1,10 +1,18 @@
 import { SUBJECTS } from '@sup/contracts';
 import { buildFeed, eventually, Pipeline, sleep, type TestPki } from '@sup/testing';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { percentile } from './stats';
 import { rateOf, readTimelines } from './stream-timeline';
 
-const BENCH_ENV = { LOG_LEVEL: 'warn', FEED_IMPORT_CONCURRENCY: '32' };
+/** The bench's feeds are file: URLs under the OS temp directory, named in each sync request. */
+const BENCH_ENV = {
+  LOG_LEVEL: 'warn',
+  FEED_IMPORT_CONCURRENCY: '32',
+  FEED_ALLOW_FILE: 'true',
+  FEED_ALLOWED_URL_PREFIXES: pathToFileURL(tmpdir()).href,
+};
 /** How many published updates make "the first" and "the last" window of a long run. */
 const WINDOW = 1_000;
 

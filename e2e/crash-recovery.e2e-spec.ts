@@ -2,7 +2,8 @@ import { buildFeed, createTestPki, eventually, Pipeline, sleep, type TestPki } f
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { settled, SYNC_FINISHED } from './helpers';
+import { pathToFileURL } from 'node:url';
+import { allowFeeds, settled, SYNC_FINISHED } from './helpers';
 
 jest.setTimeout(300_000);
 
@@ -27,7 +28,7 @@ describe('crash recovery: SIGKILL in the middle of a sync loses nothing', () => 
     // One import at a time makes the kill land mid-sync rather than after it.
     pipeline = await Pipeline.start({
       trustAnchors: pki.trustAnchorsPem,
-      env: { FEED_IMPORT_CONCURRENCY: '1' },
+      env: { FEED_IMPORT_CONCURRENCY: '1', ...allowFeeds(pathToFileURL(root).href) },
     });
   });
   afterAll(() => pipeline?.stop());

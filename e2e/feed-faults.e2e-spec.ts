@@ -1,10 +1,10 @@
-import { buildFeed, createTestPki, Pipeline, type TestPki } from '@sup/testing';
+import { buildFeed, createTestPki, freePort, Pipeline, type TestPki } from '@sup/testing';
 import { createReadStream, mkdtempSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allUpdates, find, settled, syncAndWait, type SyncStatus } from './helpers';
+import { allowFeeds, allUpdates, find, settled, syncAndWait, type SyncStatus } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -18,6 +18,7 @@ type Fault = 'none' | 'fail-503-twice' | 'trickle';
 async function faultyServer(
   root: string,
   faults: Record<string, Fault>,
+  port: number,
 ): Promise<{ url: string; hits: Map<string, number>; close(): Promise<void> }> {
   const hits = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
@@ -38,7 +39,7 @@ async function faultyServer(
       () => res.writeHead(404).end(),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return {
@@ -56,13 +57,17 @@ describe('transient feed faults are retried; a sync always ends', () => {
   let pki: TestPki;
   let pipeline: Pipeline;
   let root: string;
+  let ports: number[];
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'sup-e2e-faults-'));
     pki = await createTestPki(join(root, 'pki'));
+    // Each test's server gets a port allow-listed up front: loopback URLs are refused otherwise.
+    ports = [await freePort(), await freePort(), await freePort()];
     pipeline = await Pipeline.start({
       trustAnchors: pki.trustAnchorsPem,
       env: {
+        ...allowFeeds(...ports.map((port) => `http://127.0.0.1:${port}/`)),
         JS_MAX_DELIVER: '3',
         JS_BACKOFF_MS: '300,600',
         FEED_ENTRY_TIMEOUT_MS: '2000',
@@ -83,7 +88,7 @@ describe('transient feed faults are retried; a sync always ends', () => {
       ],
     });
     const flakyPath = 'firewall-rules/firewall-rules-26-080.bin';
-    const server = await faultyServer(feed.dir, { [flakyPath]: 'fail-503-twice' });
+    const server = await faultyServer(feed.dir, { [flakyPath]: 'fail-503-twice' }, ports[0]);
     try {
       const sync = await syncAndWait(pipeline, server.url);
       expect(sync).toMatchObject({ state: 'completed', imported: 2, failed: 0, rejected: 0 });
@@ -104,7 +109,7 @@ describe('transient feed faults are retried; a sync always ends', () => {
       ],
     });
     const slowPath = 'log-inspection-rules/log-inspection-rules-26-091.bin';
-    const server = await faultyServer(feed.dir, { [slowPath]: 'trickle' });
+    const server = await faultyServer(feed.dir, { [slowPath]: 'trickle' }, ports[1]);
     try {
       const started = Date.now();
       const sync: SyncStatus = await syncAndWait(pipeline, server.url);
@@ -130,7 +135,7 @@ describe('transient feed faults are retried; a sync always ends', () => {
       feed: 'slow-index',
       updates: [{ kind: 'security', component: 'firewall-rules', version: '26-095' }],
     });
-    const server = await faultyServer(feed.dir, { 'index.json': 'trickle' });
+    const server = await faultyServer(feed.dir, { 'index.json': 'trickle' }, ports[2]);
     try {
       const sync = await syncAndWait(pipeline, server.url);
       expect(sync.state).toBe('failed');

@@ -2,7 +2,8 @@ import { buildFeed, createTestPki, Pipeline } from '@sup/testing';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { find, settled, syncAndWait } from './helpers';
+import { pathToFileURL } from 'node:url';
+import { allowFeeds, find, settled, syncAndWait } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -28,7 +29,7 @@ describe('artifact store on GridFS (clusters without a shared volume)', () => {
     });
     pipeline = await Pipeline.start({
       trustAnchors: pki.trustAnchorsPem,
-      env: { ARTIFACT_STORE: 'gridfs' },
+      env: { ARTIFACT_STORE: 'gridfs', ...allowFeeds(pathToFileURL(root).href) },
     });
     expect(await syncAndWait(pipeline, feed.url)).toMatchObject({
       state: 'completed',

@@ -60,3 +60,13 @@ export const find = (items: UpdateItem[], component: string, version: string): U
     );
   return hit;
 };
+
+/**
+ * Service environment that lets syncs requested with these URLs read them: the suites' feeds live
+ * in temporary directories and on loopback servers, which a request URL may reach only when an
+ * operator allow-lists them (FEED_ALLOWED_URL_PREFIXES; loopback by IP literal, file: with
+ * FEED_ALLOW_FILE).
+ */
+export function allowFeeds(...prefixes: string[]): Record<string, string> {
+  return { FEED_ALLOW_FILE: 'true', FEED_ALLOWED_URL_PREFIXES: prefixes.join(',') };
+}

@@ -6,7 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { settled, syncAndWait } from './helpers';
+import { pathToFileURL } from 'node:url';
+import { allowFeeds, settled, syncAndWait } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -40,7 +41,7 @@ describe('a publish that fails on the last delivery is announced after recovery,
     pipeline = await Pipeline.start({
       trustAnchors: pki.trustAnchorsPem,
       // Every delivery is the last one: a failed publish cannot rely on a retry of the input.
-      env: { JS_MAX_DELIVER: '1', OUTBOX_SWEEP_MS: '500' },
+      env: { JS_MAX_DELIVER: '1', OUTBOX_SWEEP_MS: '500', ...allowFeeds(pathToFileURL(root).href) },
     });
     nc = await pipeline.connectNats();
   });

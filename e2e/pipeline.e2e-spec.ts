@@ -22,8 +22,9 @@ import { readFile } from 'node:fs/promises';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { eventually } from '@sup/testing';
-import { allUpdates, find, settled, syncAndWait, type UpdateItem } from './helpers';
+import { allowFeeds, allUpdates, find, settled, syncAndWait, type UpdateItem } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -118,7 +119,10 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
       ],
     });
     http = await serveDirectory(feedDir);
-    pipeline = await Pipeline.start({ trustAnchors: pki.trustAnchorsPem });
+    pipeline = await Pipeline.start({
+      trustAnchors: pki.trustAnchorsPem,
+      env: allowFeeds(pathToFileURL(feedDir).href, http.url),
+    });
   });
 
   afterAll(async () => {

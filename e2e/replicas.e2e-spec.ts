@@ -5,7 +5,8 @@ import { buildFeed, createTestPki, eventually, Pipeline, sleep } from '@sup/test
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SYNC_FINISHED, type SyncStatus } from './helpers';
+import { pathToFileURL } from 'node:url';
+import { allowFeeds, SYNC_FINISHED, type SyncStatus } from './helpers';
 
 jest.setTimeout(900_000);
 
@@ -57,6 +58,7 @@ describe('two replicas of every service, each killed in turn during a 1,000-upda
       trustAnchors: pki.trustAnchorsPem,
       replicas: 2,
       env: {
+        ...allowFeeds(pathToFileURL(root).href),
         // Small batches and short ack waits: kills land mid-batch and redeliveries come quickly.
         JS_BATCH_SIZE: '32',
         JS_ACK_WAIT_MS: '3000',
