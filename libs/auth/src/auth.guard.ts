@@ -6,12 +6,11 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Role } from '@sup/contracts';
+import { describeRoles, roleAllows, type Role } from '@sup/contracts';
 import type { Request, Response } from 'express';
 import { Authenticator, BearerChallenge } from './authenticator';
 import type { AuthenticatedRequest } from './current-actor.decorator';
 import { PUBLIC_METADATA, ROLES_METADATA } from './roles.decorator';
-import { describeRoles, roleAllows } from './roles';
 
 /**
  * Global guard of every HTTP route: public routes pass; any other needs a valid bearer token

@@ -5,7 +5,6 @@ export * from './auth.module';
 export * from './authenticator';
 export * from './current-actor.decorator';
 export * from './oidc';
-export * from './roles';
 export * from './roles.decorator';
 export * from './route-catalog';
 export * from './token-file';

@@ -2,6 +2,27 @@ import { z } from 'zod';
 import { AlertSeveritySchema, SignerSchema } from './events';
 import { RejectionStageSchema, UpdateKindSchema, UpdateStateSchema } from './update';
 
+/** Deepest page a listing serves: beyond it, narrow the query instead. */
+export const MAX_QUERY_OFFSET = 1_000_000;
+
+/**
+ * An integer in a query string: decimal digits only, within bounds. Plain coercion took `1e300`,
+ * `0x10`, ` 5` and an empty value (as 0), none of which is a page size or an offset.
+ */
+export const queryInt = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : v),
+    z
+      .number({ invalid_type_error: 'must be a whole number written in decimal digits' })
+      .int()
+      .min(min)
+      .max(max),
+  );
+const paging = {
+  limit: queryInt(1, 500).default(50),
+  offset: queryInt(0, MAX_QUERY_OFFSET).default(0),
+};
+
 export const SyncRequestSchema = z.object({ url: z.string().min(1).max(2048).optional() }).strict();
 export type SyncRequest = z.infer<typeof SyncRequestSchema>;
 
@@ -38,8 +59,7 @@ export const ListUpdatesQuerySchema = z
     kind: UpdateKindSchema.optional(),
     component: z.string().max(64).optional(),
     state: UpdateStateSchema.optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    offset: z.coerce.number().int().min(0).default(0),
+    ...paging,
   })
   .strict();
 export type ListUpdatesQuery = z.infer<typeof ListUpdatesQuerySchema>;
@@ -96,8 +116,7 @@ export const ListAlertsQuerySchema = z
   .object({
     state: z.enum(['raised', 'resolved']).optional(),
     rule: z.string().max(64).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    offset: z.coerce.number().int().min(0).default(0),
+    ...paging,
   })
   .strict();
 export const AlertListSchema = z.object({
@@ -107,10 +126,23 @@ export const AlertListSchema = z.object({
   offset: z.number().int(),
 });
 
+/** One update of an imported bundle. */
+export const ImportedEntrySchema = z.object({
+  updateId: z.string(),
+  component: z.string(),
+  version: z.string(),
+  /** Ingest's record: `imported`, or `rejected` when the same update was refused before. */
+  state: z.enum(['imported', 'rejected']),
+  /** false when the update was recorded before (by a feed sync or an earlier import). */
+  created: z.boolean(),
+});
+
+/** The answer to `POST /v1/imports`: the bundle's id and what became of each entry it carried. */
 export const ImportAcceptedSchema = z.object({
   id: z.string(),
-  updateId: z.string(),
-  state: z.string(),
+  feed: z.string(),
+  sequence: z.number().int(),
+  entries: z.array(ImportedEntrySchema),
 });
 
 /** Every error body the REST API returns. */

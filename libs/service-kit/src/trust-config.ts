@@ -118,7 +118,12 @@ export function readIntermediates(path: string | undefined): Buffer[] {
 /** A CRL file as a source; URLs start empty and are fetched before the service consumes. */
 export function readCrlFile(location: string): CrlSource {
   const path = crlPath(location);
-  return { location, crl: parseCrl(readTrustFile('TRUST_CRLS', path), path) };
+  const bytes = readTrustFile('TRUST_CRLS', path);
+  try {
+    return { location, crl: parseCrl(bytes, path) };
+  } catch (error) {
+    throw new Error(`TRUST_CRLS: ${(error as Error).message}`);
+  }
 }
 
 function policyFrom(env: TrustEnv): VerificationPolicy {

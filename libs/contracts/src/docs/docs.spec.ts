@@ -340,7 +340,9 @@ describe('OpenAPI document', () => {
       type: 'string',
       contentSchema: { $ref: '#/components/schemas/FeedEntry' },
     });
-    expect(Object.keys(imports.responses as object).sort()).toEqual(['200', '202', '400']);
+    expect(Object.keys(imports.responses as object).sort()).toEqual(
+      ['200', '202', '400', '401', '403', '413', '415'].sort(),
+    );
     expect(responseSchema(imports, 200)).toEqual({ $ref: '#/components/schemas/ImportAccepted' });
     expect(responseSchema(imports, 202)).toEqual({ $ref: '#/components/schemas/ImportAccepted' });
   });
@@ -356,7 +358,12 @@ describe('OpenAPI document', () => {
       ['offset', 'query', false],
     ]);
     expect(params[3].schema).toEqual({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
-    expect(params[4].schema).toEqual({ type: 'integer', minimum: 0, default: 0 });
+    expect(params[4].schema).toEqual({
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_000_000,
+      default: 0,
+    });
     expect(responseSchema(list, 200)).toEqual({ $ref: '#/components/schemas/UpdateList' });
     const detail = op('get', '/v1/updates/{id}');
     expect(responseSchema(detail, 200)).toEqual({ $ref: '#/components/schemas/UpdateDetail' });

@@ -3,6 +3,7 @@ import { buildOpenApi } from './openapi';
 
 export * from './asyncapi';
 export * from './openapi';
+export * from './openapi-security';
 export { collectRefs, refResolves, type JsonObject } from './json-schema';
 
 /** The generated contract documents, by path from the repository root. */

@@ -25,6 +25,12 @@ import {
   UpdateStateSchema,
 } from '../update';
 import { componentSchemas, schemaRef, type JsonObject } from './json-schema';
+import {
+  BEARER_SCHEME,
+  BEARER_SECURITY_SCHEME,
+  SECURITY_RESPONSES,
+  withSecurity,
+} from './openapi-security';
 
 export const OPENAPI_VERSION = '3.1.0';
 export const REST_API_VERSION = '1.0.0';
@@ -347,10 +353,13 @@ export function buildOpenApi(): JsonObject {
       description: t.description,
       ...(t.service ? { 'x-service': t.service } : {}),
     })),
-    paths,
+    security: [{ [BEARER_SCHEME]: [] }],
+    paths: withSecurity(paths),
     components: {
       schemas,
+      securitySchemes: { [BEARER_SCHEME]: BEARER_SECURITY_SCHEME },
       responses: {
+        ...SECURITY_RESPONSES,
         BadRequest: response('The request breaks its contract.', schemaRef('ErrorBody')),
         NotFound: response('No such resource.', schemaRef('ErrorBody')),
       },

@@ -29,6 +29,8 @@ export interface TrustLoaderOptions {
   debounceMs?: number;
   /** Default true: reload on SIGHUP. */
   hangup?: boolean;
+  /** Called after every change of the store (tests wait on it instead of on time). */
+  onChange?: (snapshot: TrustSnapshot) => void;
 }
 
 /**
@@ -135,7 +137,9 @@ export class TrustLoader {
       changes.crls = sources;
     }
     if (Object.keys(changes).length === 0) return;
-    this.logChange(reason, this.store.update(changes), Object.keys(changes));
+    const snapshot = this.store.update(changes);
+    this.logChange(reason, snapshot, Object.keys(changes));
+    this.options.onChange?.(snapshot);
   }
 
   private readOr<T>(variable: string, read: () => T): T | undefined {

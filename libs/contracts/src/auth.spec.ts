@@ -1,5 +1,4 @@
-import { ROLES, type Role } from '@sup/contracts';
-import { describeRoles, roleAllows } from './roles';
+import { describeRoles, roleAllows, ROLES, type Role } from './auth';
 
 describe('roles', () => {
   const admitted = (allowed: Role[]) => ROLES.filter((r) => roleAllows(r, allowed));
