@@ -1,4 +1,4 @@
-import { SERVICE_NAMES, type ServiceName } from '@sup/contracts';
+import { NATS_ADMIN_USER, SERVICE_NAMES, type ServiceName } from '@sup/contracts';
 import {
   serviceEntry,
   startFerretDb,
@@ -6,11 +6,12 @@ import {
   startProcess,
   waitForReady,
   type ManagedProcess,
+  type NatsCredentials,
 } from '@sup/process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { ensureDemoFeed } from './demo-feed';
+import { demoVendorDir, ensureDemoFeed } from './demo-feed';
 import { startGateway } from './gateway';
 
 /** What main() has started, in the order to stop it: services, then FerretDB, then NATS. */
@@ -36,27 +37,38 @@ async function main(): Promise<void> {
   let feedUrl = env.FEED_URL;
   let trustAnchors = env.TRUST_ANCHORS;
   if (!feedUrl) {
-    const demo = await ensureDemoFeed(dataDir);
+    const vendorDir = demoVendorDir(dataDir, env);
+    const demo = await ensureDemoFeed(dataDir, vendorDir);
     feedUrl = demo.feedUrl;
     trustAnchors = trustAnchors || demo.trustAnchors;
     say(
       `no FEED_URL: serving the demo feed ${feedUrl} (one forged and one corrupted update included)`,
     );
+    say(`the demo vendor's CA and signing keys are in ${vendorDir}, outside DATA_DIR`);
   }
   if (!trustAnchors)
     fail('TRUST_ANCHORS must name a PEM bundle of trusted roots when FEED_URL is set');
 
   let natsUrl = env.NATS_URL;
+  // Our own NATS has a user per service; an operator's (NATS_URL) has its own auth, and the
+  // services then use whatever NATS_USER/NATS_PASSWORD or NATS_CREDS the environment gives.
+  let natsUsers: NatsCredentials | undefined;
   if (!natsUrl) {
     const port = (await portFree(4222)) ? 4222 : undefined;
+    const authDir = join(dataDir, 'nats-auth');
     const nats = await startNatsServer({
       storeDir: join(dataDir, 'nats'),
       logFile: join(dataDir, 'logs/nats.log'),
+      authDir,
       ...(port ? { port } : {}),
     });
     stops.unshift(nats.stop);
     natsUrl = nats.url;
+    natsUsers = nats.credentials;
     say(`NATS JetStream on ${natsUrl} (state in ${join(dataDir, 'nats')})`);
+    say(
+      `NATS users: one per service; the operators' user '${NATS_ADMIN_USER}' (e.g. for npm run dlq) is in ${join(authDir, 'nats-users.json')}`,
+    );
   }
   let mongoUri = env.MONGODB_URI;
   if (!mongoUri) {
@@ -80,6 +92,7 @@ async function main(): Promise<void> {
         env: {
           ...env,
           NATS_URL: natsUrl,
+          ...natsUserEnv(natsUsers, name),
           MONGODB_URI: mongoUri,
           FEED_URL: feedUrl,
           TRUST_ANCHORS: trustAnchors,
@@ -125,6 +138,12 @@ async function main(): Promise<void> {
   say(`API: ${base}  (OpenAPI: ${base}/openapi.json)`);
   say(`first sync queued: curl ${base}/feeds/syncs/${sync.id ?? '?'}`);
   say(`then: curl '${base}/updates'   and   curl '${base}/alerts'   — Ctrl-C stops everything`);
+}
+
+/** The service's own NATS user, when this stack runs NATS itself. */
+function natsUserEnv(users: NatsCredentials | undefined, service: ServiceName): NodeJS.ProcessEnv {
+  const own = users?.[service];
+  return own ? { NATS_USER: own.user, NATS_PASSWORD: own.password, NATS_CREDS: '' } : {};
 }
 
 function portFree(port: number): Promise<boolean> {
