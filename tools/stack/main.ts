@@ -3,6 +3,7 @@ import {
   serviceEntry,
   startFerretDb,
   startNatsServer,
+  startGateway,
   startProcess,
   waitForReady,
   type ManagedProcess,
@@ -11,8 +12,8 @@ import {
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { ensureAdminToken } from './api-token';
 import { demoVendorDir, ensureDemoFeed } from './demo-feed';
-import { startGateway } from './gateway';
 
 /** What main() has started, in the order to stop it: services, then FerretDB, then NATS. */
 const stops: (() => Promise<void>)[] = [];
@@ -83,6 +84,13 @@ async function main(): Promise<void> {
     say(`FerretDB (MongoDB wire protocol) on ${mongoUri} (state in ${join(dataDir, 'ferretdb')})`);
   }
 
+  // Every API call needs a token: the stack's admin token, unless the operator brings a token file.
+  const admin = env.API_TOKENS_FILE ? undefined : ensureAdminToken(dataDir);
+  const tokensFile = env.API_TOKENS_FILE || admin?.tokensFile;
+  if (admin?.created) say(`made an admin API token in ${admin.tokenPath} (mode 0600)`);
+  if (admin && !admin.listed)
+    say(`${admin.tokensFile} no longer lists the token in ${admin.tokenPath}: it will get 401`);
+
   const ports = new Map<ServiceName, number>(SERVICE_NAMES.map((s, i) => [s, apiPort + 1 + i]));
   const services: ManagedProcess[] = [];
   stops.unshift(() => Promise.all(services.map((s) => s.stop(25_000))).then(() => undefined));
@@ -99,6 +107,7 @@ async function main(): Promise<void> {
           DATA_DIR: dataDir,
           HTTP_PORT: String(ports.get(name)),
           HTTP_HOST: '127.0.0.1',
+          API_TOKENS_FILE: tokensFile,
         },
         logFile: join(dataDir, 'logs', `${name}.log`),
       }),
@@ -128,16 +137,22 @@ async function main(): Promise<void> {
     services.map((s) => waitForReady(s, ports.get(s.name as ServiceName) ?? 0, 90_000)),
   );
   const base = `http://${host}:${apiPort}/v1`;
+  say(`all services ready; logs in ${join(dataDir, 'logs')}`);
+  say(`API: ${base}  (OpenAPI: ${base}/openapi.json)`);
+  if (!admin) {
+    say(`API tokens from ${tokensFile}; no sync started (this stack holds none of those tokens)`);
+    return;
+  }
   const res = await fetch(`${base}/feeds/sync`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
     body: '{}',
   });
   const sync = (await res.json()) as { id?: string; message?: string };
-  say(`all services ready; logs in ${join(dataDir, 'logs')}`);
-  say(`API: ${base}  (OpenAPI: ${base}/openapi.json)`);
-  say(`first sync queued: curl ${base}/feeds/syncs/${sync.id ?? '?'}`);
-  say(`then: curl '${base}/updates'   and   curl '${base}/alerts'   — Ctrl-C stops everything`);
+  const auth = `-H "Authorization: Bearer $(cat ${admin.tokenPath})"`;
+  if (!res.ok) say(`first sync refused (${res.status}): ${sync.message ?? ''}`);
+  else say(`first sync queued: curl ${auth} ${base}/feeds/syncs/${sync.id ?? '?'}`);
+  say(`then: curl ${auth} ${base}/updates   — Ctrl-C stops everything`);
 }
 
 /** The service's own NATS user, when this stack runs NATS itself. */
