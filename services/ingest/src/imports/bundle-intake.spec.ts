@@ -1,4 +1,4 @@
-import { parseTrustAnchors } from '@sup/integrity';
+import { parseTrustAnchors, TrustStore } from '@sup/integrity';
 import {
   buildFeed,
   bundleFilesOf,
@@ -60,7 +60,11 @@ async function receiveRequest(req: IncomingMessage): Promise<unknown> {
     indexMaxBytes: LIMITS.indexMaxBytes,
     indexSignatureMaxBytes: LIMITS.indexSignatureMaxBytes,
   } as unknown as IngestConfig;
-  const verifier = new SignedIndexVerifier(config, new FeedStates(kv.asStore()));
+  const verifier = new SignedIndexVerifier(
+    config,
+    new FeedStates(kv.asStore()),
+    new TrustStore({ anchors: config.trustAnchors, intermediates: [], crls: [] }),
+  );
   const tempDir = await mkdtemp(join(root, 'upload-'));
   let refusal: string | undefined;
   try {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '@sup/contracts';
-import { verifyDetachedCms } from '@sup/integrity';
-import { ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
+import type { TrustStore } from '@sup/integrity';
+import { ROOT_LOGGER, SERVICE_CONFIG, TRUST_STORE } from '@sup/service-kit';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
@@ -44,10 +44,11 @@ export class ManualImportService {
   private readonly sourceLimits: SourceLimits;
 
   constructor(
-    @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
+    @Inject(SERVICE_CONFIG) config: IngestConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly verifier: SignedIndexVerifier,
     private readonly recorder: BundleRecorder,
+    @Inject(TRUST_STORE) private readonly trust: TrustStore,
   ) {
     const { importLimits: l, uploadDir } = config;
     this.gate = new UploadGate({ uploadDir, ...l });
@@ -113,13 +114,9 @@ export class ManualImportService {
     }
   }
 
+  /** Same trust, signer policy and revocation as feed syncs and the signature stage. */
   private readonly verifySignature: VerifySignature = (signature, content) =>
-    verifyDetachedCms({
-      signature,
-      content,
-      trustAnchors: this.config.trustAnchors,
-      extraCertificates: this.config.intermediates,
-    });
+    this.trust.verify({ signature, content });
 }
 
 function declaredLength(req: IncomingMessage): number | undefined {

@@ -1,4 +1,4 @@
-import { parseTrustAnchors } from '@sup/integrity';
+import { parseTrustAnchors, TrustStore } from '@sup/integrity';
 import { createTestPki, MemoryVersionedStore, type TestPki } from '@sup/testing';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -42,7 +42,14 @@ function verifier(limits: Partial<IngestConfig> = {}) {
     indexSignatureMaxBytes: 64 * 1024,
     ...limits,
   } as unknown as IngestConfig;
-  return { kv, gate: new SignedIndexVerifier(config, new FeedStates(kv.asStore())) };
+  return {
+    kv,
+    gate: new SignedIndexVerifier(
+      config,
+      new FeedStates(kv.asStore()),
+      new TrustStore({ anchors: config.trustAnchors, intermediates: [], crls: [] }),
+    ),
+  };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<IndexRefusal> {
@@ -50,7 +57,8 @@ async function refusal(promise: Promise<unknown>): Promise<IndexRefusal> {
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof IndexRefusal)) throw new Error(`expected an IndexRefusal, got ${String(error)}`);
+  if (!(error instanceof IndexRefusal))
+    throw new Error(`expected an IndexRefusal, got ${String(error)}`);
   return error;
 }
 

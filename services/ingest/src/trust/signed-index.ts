@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeedIndex } from '@sup/contracts';
 import { parseFeedIndex, type FeedIndexFiles } from '@sup/feed';
-import { CmsVerificationError, verifyDetachedCms } from '@sup/integrity';
-import { SERVICE_CONFIG } from '@sup/service-kit';
+import { CmsVerificationError, type TrustStore } from '@sup/integrity';
+import { SERVICE_CONFIG, TRUST_STORE } from '@sup/service-kit';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { IngestConfig } from '../config';
@@ -59,6 +59,7 @@ export class SignedIndexVerifier {
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
     private readonly feedStates: FeedStates,
+    @Inject(TRUST_STORE) private readonly trust: TrustStore,
   ) {}
 
   /** Throws IndexRefusal; any other error is an infrastructure failure (KV, bug). */
@@ -102,11 +103,10 @@ export class SignedIndexVerifier {
   /** The only place an index signature is checked: the signer policy applies here. */
   private async verifySignature(indexBytes: Buffer, signatureBytes: Buffer): Promise<void> {
     try {
-      await verifyDetachedCms({
+      // The service's trust store: the anchors, CRLs, signer and crypto policy artifacts get.
+      await this.trust.verify({
         signature: signatureBytes,
         content: () => Readable.from([indexBytes]),
-        trustAnchors: this.config.trustAnchors,
-        extraCertificates: this.config.intermediates,
       });
     } catch (error) {
       if (error instanceof CmsVerificationError) {
