@@ -24,6 +24,16 @@ export const SUBJECTS = {
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 export const ALL_SUBJECTS: readonly Subject[] = Object.values(SUBJECTS);
 
+/** The update lifecycle: every verdict on an update (what the view and the audit log follow). */
+export const UPDATE_SUBJECTS = [
+  SUBJECTS.imported,
+  SUBJECTS.checksumVerified,
+  SUBJECTS.validated,
+  SUBJECTS.published,
+  SUBJECTS.rejected,
+] as const;
+export type UpdateSubject = (typeof UPDATE_SUBJECTS)[number];
+
 /** A token of a NATS subject: the entity ids the pipeline makes (`upd_…`, `sync_…`, `alert_…`). */
 const ENTITY_TOKEN = /^[A-Za-z0-9_-]{1,200}$/;
 

@@ -9,6 +9,7 @@ import {
   type NatsAuth,
   type StreamLimits,
 } from '@sup/jetstream';
+import { AuthEnvShape, toAuthConfig, type AuthConfig } from '@sup/auth';
 import { z } from 'zod';
 
 /** Raised when the environment is unusable; the message lists every bad variable at once. */
@@ -53,6 +54,10 @@ const StreamEnvShape = {
   JS_ALERTS_MAX_BYTES: maxBytes('ALERTS'),
   JS_DLQ_MAX_AGE_H: maxAgeH('DLQ'),
   JS_DLQ_MAX_BYTES: maxBytes('DLQ'),
+  JS_AUDIT_MAX_AGE_H: maxAgeH('AUDIT'),
+  JS_AUDIT_MAX_BYTES: maxBytes('AUDIT'),
+  JS_AUDIT_CHAIN_MAX_AGE_H: maxAgeH('AUDIT_CHAIN'),
+  JS_AUDIT_CHAIN_MAX_BYTES: maxBytes('AUDIT_CHAIN'),
 };
 
 /** Settings every service shares. Service-specific schemas extend this one. */
@@ -79,7 +84,15 @@ export const BaseEnvSchema = z.object({
     .default('sup'),
   API_PORT: port.default(8080),
   HTTP_PORT: port.optional(),
-  HTTP_HOST: z.string().default('0.0.0.0'),
+  // Loopback unless told otherwise: a container or pod sets 0.0.0.0 (or its own address) explicitly.
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_JSON_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
+  ...AuthEnvShape,
   DATA_DIR: z.string().min(1).default('.data'),
   ARTIFACT_STORE: z.enum(['fs', 'gridfs']).default('fs'),
   ARTIFACT_DIR: z.string().optional(),
@@ -109,6 +122,10 @@ export interface BaseConfig {
   artifactDb: string;
   httpPort: number;
   httpHost: string;
+  /** Largest JSON request body read (413 beyond). */
+  httpJsonLimitBytes: number;
+  /** Who may call the API: token file, OIDC, or (only when allowed) nobody. */
+  auth: AuthConfig;
   dataDir: string;
   artifactStore: { driver: 'fs'; dir: string } | { driver: 'gridfs' };
   logLevel: BaseEnv['LOG_LEVEL'];
@@ -143,6 +160,8 @@ function streamsConfig(service: string, env: BaseEnv): BaseConfig['streams'] {
       UPDATES: limits(env.JS_UPDATES_MAX_AGE_H, env.JS_UPDATES_MAX_BYTES),
       ALERTS: limits(env.JS_ALERTS_MAX_AGE_H, env.JS_ALERTS_MAX_BYTES),
       DLQ: limits(env.JS_DLQ_MAX_AGE_H, env.JS_DLQ_MAX_BYTES),
+      AUDIT: limits(env.JS_AUDIT_MAX_AGE_H, env.JS_AUDIT_MAX_BYTES),
+      AUDIT_CHAIN: limits(env.JS_AUDIT_CHAIN_MAX_AGE_H, env.JS_AUDIT_CHAIN_MAX_BYTES),
     },
   };
   const problems = streamSettingsProblems({ replicas: env.JS_REPLICAS, ...streams });
@@ -170,6 +189,8 @@ function natsAuthConfig(service: string, env: BaseEnv): NatsAuth | undefined {
 
 export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
   const dataDir = resolve(env.DATA_DIR);
+  const auth = toAuthConfig(env);
+  if (auth.problems.length > 0) throw new ConfigError(service, auth.problems);
   return {
     service,
     natsUrl: env.NATS_URL,
@@ -179,6 +200,8 @@ export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
     artifactDb: `${env.MONGODB_DB_PREFIX}-artifacts`,
     httpPort: env.HTTP_PORT ?? env.API_PORT,
     httpHost: env.HTTP_HOST,
+    httpJsonLimitBytes: env.HTTP_JSON_LIMIT,
+    auth: auth.config,
     dataDir,
     artifactStore:
       env.ARTIFACT_STORE === 'gridfs'

@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { AuditTrail } from './audit-trail';
 import type { BaseConfig } from './config';
 import { HEALTH_CHECKS, HealthController, type HealthCheck } from './health';
 import { HttpEdgeModule, PUBLIC_PATH_PREFIX } from './http-input';
@@ -109,6 +110,7 @@ export class ServiceCoreModule {
             }),
         },
         OutboxLifecycle,
+        AuditTrail,
         {
           provide: HEALTH_CHECKS,
           inject: [getConnectionToken()],
@@ -118,7 +120,7 @@ export class ServiceCoreModule {
           ],
         },
       ],
-      exports: [SERVICE_CONFIG, ROOT_LOGGER, Outbox, MongooseModule],
+      exports: [SERVICE_CONFIG, ROOT_LOGGER, Outbox, AuditTrail, MongooseModule],
     };
   }
 }

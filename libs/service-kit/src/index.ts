@@ -8,6 +8,7 @@ export * from './core.module';
 export * from './bootstrap';
 export * from './artifact-store.module';
 export * from './outbox';
+export * from './audit-trail';
 export * from './outcomes';
 export * from './trust-config';
 export * from './trust/trust-loader';
