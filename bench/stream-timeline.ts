@@ -1,5 +1,5 @@
 import { SUBJECTS, typeFilter, type Subject } from '@sup/contracts';
-import { connectJetStream } from '@sup/jetstream';
+import { connectJetStream, type NatsAuth } from '@sup/jetstream';
 
 /** When each entity's event of one type was stored, by entity id (JetStream's own timestamps). */
 export type Timeline = Map<string, number>;
@@ -16,8 +16,12 @@ export const UPDATE_TYPES = [
  * Reads every update event as a subscriber does (an ordered consumer from the start of UPDATES)
  * and keeps the time JetStream stored each: the pipeline's own clock, with no API in the way.
  */
-export async function readTimelines(natsUrl: string): Promise<Record<Subject, Timeline>> {
-  const connection = await connectJetStream({ servers: natsUrl, service: 'bench-reader' });
+export async function readTimelines(
+  natsUrl: string,
+  /** The harness's admin user when its NATS has per-service users. */
+  auth?: NatsAuth,
+): Promise<Record<Subject, Timeline>> {
+  const connection = await connectJetStream({ servers: natsUrl, service: 'bench-reader', auth });
   try {
     const { js } = connection;
     const out = {} as Record<Subject, Timeline>;

@@ -1,32 +1,67 @@
 import { buildFeed, createTestPki } from '@sup/testing';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+/**
+ * The demo vendor's own directory (its CA and signer private keys): beside DATA_DIR, never in it,
+ * because every service reads DATA_DIR. `DEMO_VENDOR_DIR` moves it.
+ */
+export const demoVendorDir = (dataDir: string, env: NodeJS.ProcessEnv = process.env): string =>
+  resolve(env.DEMO_VENDOR_DIR || join(dirname(resolve(dataDir)), '.demo-vendor'));
+
+/** Only this OS user may read the vendor's keys: directories 0700, files 0600. */
+function lockDown(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) lockDown(path);
+    else chmodSync(path, 0o600);
+  }
+}
 
 /**
  * A demo vendor (its own CA) and a signed feed, made on first run so the pipeline has something
  * to do at once. One update is forged (signed by a CA nobody trusts) and one is corrupted, to show
- * rejection. Rebuilt with a higher sequence once the index expires.
+ * rejection. Rebuilt with a higher sequence once the index expires. The services get the feed and
+ * the trust anchors under `DATA_DIR/demo`; the vendor's keys stay in `vendorDir`.
  */
 export async function ensureDemoFeed(
   dataDir: string,
+  vendorDir: string = demoVendorDir(dataDir),
 ): Promise<{ feedUrl: string; trustAnchors: string }> {
+  // What the services read: the signed feed and the public trust anchors.
   const root = join(dataDir, 'demo');
   const feedDir = join(root, 'feed');
   const indexPath = join(feedDir, 'index.json');
-  const pkiDir = join(root, 'pki');
-  const trustAnchors = join(pkiDir, 'trust-anchors.pem');
+  const trustAnchors = join(root, 'trust-anchors.pem');
+  // A version before this one kept the vendor's keys here: they go, and a new vendor signs.
+  const legacyPki = join(root, 'pki');
+  const hadLegacyPki = existsSync(legacyPki);
+  if (hadLegacyPki) rmSync(legacyPki, { recursive: true, force: true });
   const current = existsSync(indexPath)
     ? (JSON.parse(readFileSync(indexPath, 'utf8')) as { sequence: number; expiresAt: string })
     : undefined;
   if (
     current &&
+    !hadLegacyPki &&
     Date.parse(current.expiresAt) > Date.now() + 86_400_000 &&
     existsSync(trustAnchors)
   ) {
     return { feedUrl: pathToFileURL(feedDir).href + '/', trustAnchors };
   }
+  mkdirSync(vendorDir, { recursive: true, mode: 0o700 });
+  const pkiDir = join(vendorDir, 'pki');
   const pki = await createTestPki(pkiDir);
+  lockDown(vendorDir);
   const linux = { kind: 'software', platform: 'linux-x86_64' };
   await buildFeed(feedDir, pki, {
     feed: 'demo-vendor',
@@ -64,5 +99,8 @@ export async function ensureDemoFeed(
       { kind: 'security', component: 'log-inspection-rules', version: '26-058', tamper: 'forged' },
     ],
   });
-  return { feedUrl: pathToFileURL(feedDir).href + '/', trustAnchors: pki.trustAnchorsPem };
+  mkdirSync(root, { recursive: true });
+  copyFileSync(pki.trustAnchorsPem, trustAnchors);
+  chmodSync(trustAnchors, 0o644);
+  return { feedUrl: pathToFileURL(feedDir).href + '/', trustAnchors };
 }

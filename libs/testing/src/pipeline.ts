@@ -1,10 +1,15 @@
 import {
   HUMAN_ROLES,
+  NATS_ADMIN_USER,
   serviceForPath,
+  serviceInboxPrefix,
   SERVICE_NAMES,
+  type NatsUserName,
   type Role,
   type ServiceName,
 } from '@sup/contracts';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +23,7 @@ import {
   useNats,
   waitForReady,
   type ManagedProcess,
+  type NatsCredentials,
 } from '@sup/process';
 
 export interface PipelineOptions {
@@ -62,6 +68,8 @@ export class Pipeline {
     /** Read when a service (re)starts: tests may change `env` between restarts. */
     readonly options: PipelineOptions,
     private readonly stops: (() => Promise<void>)[],
+    /** Per-service NATS users; undefined on an external NATS_URL (its operator's auth applies). */
+    readonly natsCredentials?: NatsCredentials,
   ) {
     this.tokensFile = join(workDir, 'api-tokens.json');
     const entries = [...HUMAN_ROLES, 'agent', 'relay'].map((role) => {
@@ -87,8 +95,15 @@ export class Pipeline {
         throw new Error(`${serviceEntry(name)} is missing: run \`npm run build\` first`);
     }
     const workDir = mkdtempSync(join(tmpdir(), 'sup-pipeline-'));
-    const [nats, mongo] = await startAll([useNats(), useMongo()]);
-    const pipeline = new Pipeline(nats.url, mongo.uri, workDir, options, [nats.stop, mongo.stop]);
+    const [nats, mongo] = await startAll([useNats({ auth: true }), useMongo()]);
+    const pipeline = new Pipeline(
+      nats.url,
+      mongo.uri,
+      workDir,
+      options,
+      [nats.stop, mongo.stop],
+      nats.credentials,
+    );
     const replicas = options.replicas ?? 1;
     const started = await Promise.allSettled(
       (options.services ?? SERVICE_NAMES).flatMap((s) =>
@@ -107,11 +122,14 @@ export class Pipeline {
   /** Environment of one service; `MONGODB_DB_PREFIX` is unique per pipeline so runs never share data. */
   private prefix = `t${randomBytes(4).toString('hex')}`;
 
-  envFor(port: number): NodeJS.ProcessEnv {
+  envFor(port: number, service?: ServiceName): NodeJS.ProcessEnv {
+    const nats = service && this.natsCredentials?.[service];
     return {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
       NATS_URL: this.natsUrl,
+      // Each service as its own NATS user, as `npm start` runs them.
+      ...(nats ? { NATS_USER: nats.user, NATS_PASSWORD: nats.password } : {}),
       MONGODB_URI: this.mongoUri,
       MONGODB_DB_PREFIX: this.prefix,
       HTTP_PORT: String(port),
@@ -135,7 +153,7 @@ export class Pipeline {
     this.ports.set(key, port);
     mkdirSync(join(this.workDir, 'logs'), { recursive: true });
     const proc = startProcess(key, process.execPath, [serviceEntry(name)], {
-      env: this.envFor(port),
+      env: this.envFor(port, name),
       logFile: this.logFile(name, replica),
     });
     this.processes.set(key, proc);
@@ -179,6 +197,26 @@ export class Pipeline {
     const res = await fetch(`http://127.0.0.1:${this.ports.get(instance)}${path}`, init);
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /**
+   * Connection options of a NATS user (default `admin`, which may do anything): spread them into
+   * `connect({ servers: pipeline.natsUrl, ... })`. Empty on an external server, whose auth is its own.
+   */
+  natsAuth(as: NatsUserName = NATS_ADMIN_USER): { user?: string; pass?: string } {
+    const c = this.natsCredentials?.[as];
+    return c ? { user: c.user, pass: c.password } : {};
+  }
+
+  /** A raw NATS connection as a user (default `admin`); the caller closes it. */
+  async connectNats(as: NatsUserName = NATS_ADMIN_USER): Promise<NatsConnection> {
+    // A service's user may only read replies in its own inboxes, as the service itself does.
+    const inboxPrefix = as === NATS_ADMIN_USER ? undefined : serviceInboxPrefix(as);
+    return (await connect({
+      servers: this.natsUrl,
+      ...this.natsAuth(as),
+      ...(inboxPrefix ? { inboxPrefix } : {}),
+    })) as NatsConnection;
   }
 
   logFile(name: ServiceName, replica = 0): string {
