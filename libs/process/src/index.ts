@@ -6,3 +6,4 @@ export * from './nats-server';
 export * from './ferretdb';
 export * from './infra';
 export * from './nats-auth';
+export * from './gateway';
