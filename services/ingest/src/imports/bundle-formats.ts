@@ -8,14 +8,24 @@ import { zipFiles } from './zip-source';
 
 type Reader = (req: IncomingMessage, tempDir: string, limits: SourceLimits) => BundleSource;
 
-/** The bundle formats, by the request's media type. */
-const READERS: Record<string, Reader> = {
+/** The media types a bundle may be sent as (the route admits these bodies and no others). */
+export const BUNDLE_MEDIA_TYPES = [
+  'multipart/form-data',
+  'application/zip',
+  'application/x-zip-compressed',
+  'application/x-tar',
+  'application/tar',
+] as const;
+
+const READERS: Record<(typeof BUNDLE_MEDIA_TYPES)[number], Reader> = {
   'multipart/form-data': (req, _dir, limits) => multipartFiles(req, limits),
   'application/zip': (req, dir, limits) => zipFiles(req, dir, limits),
   'application/x-zip-compressed': (req, dir, limits) => zipFiles(req, dir, limits),
   'application/x-tar': (req, _dir, limits) => tarFiles(req, limits),
   'application/tar': (req, _dir, limits) => tarFiles(req, limits),
 };
+const isBundleType = (type: string): type is (typeof BUNDLE_MEDIA_TYPES)[number] =>
+  (BUNDLE_MEDIA_TYPES as readonly string[]).includes(type);
 
 /** The files of an uploaded bundle, read by its media type; 415 for any other type. */
 export function openBundle(
@@ -24,13 +34,12 @@ export function openBundle(
   limits: SourceLimits,
 ): BundleSource {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  const reader = READERS[type];
-  if (!reader) {
+  if (!isBundleType(type)) {
     throw new ImportRefusal(
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       'unsupported-media-type',
-      `a bundle is sent as ${Object.keys(READERS).join(', ')}; got ${type || 'no content type'}`,
+      `a bundle is sent as ${BUNDLE_MEDIA_TYPES.join(', ')}; got ${type || 'no content type'}`,
     );
   }
-  return reader(req, tempDir, limits);
+  return READERS[type](req, tempDir, limits);
 }

@@ -31,9 +31,9 @@ export const archiveName = (name: string): string => name.replace(/^(\.\/)+/, ''
 
 /**
  * Pipes the request body through a byte counter into `sink`. Any failure (the client aborting,
- * the bundle cap, the sink) goes to `fail`. The returned `stop` detaches the request without
- * reading the rest of it: the answer then closes the connection (the controller says
- * `Connection: close`), so a refused 2 GiB upload is not drained, nor stored.
+ * the bundle cap, the sink) goes to `fail`. The returned `stop` detaches the request at once: the
+ * rest of a refused upload is never stored (the controller drops it briefly, then cuts the
+ * connection).
  */
 export function streamRequest(
   req: IncomingMessage,

@@ -3,6 +3,8 @@ import { CurrentActor, Roles } from '@sup/auth';
 import type { Actor } from '@sup/contracts';
 import { AcceptsBody } from '@sup/service-kit';
 import type { Request, Response } from 'express';
+import { BUNDLE_MEDIA_TYPES } from './bundle-formats';
+import { lingerAfterAnswer } from './http-linger';
 import { ImportRefusal } from './import-refusal';
 import { ManualImportService } from './manual-import.service';
 
@@ -14,13 +16,7 @@ export class ImportsController {
   @Post()
   @Roles('operator')
   // Bundles are streamed by the service; the shared guard refuses every other body type (415).
-  @AcceptsBody(
-    'multipart/form-data',
-    'application/zip',
-    'application/x-zip-compressed',
-    'application/x-tar',
-    'application/tar',
-  )
+  @AcceptsBody(...BUNDLE_MEDIA_TYPES)
   async create(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
@@ -34,8 +30,8 @@ export class ImportsController {
       if (error instanceof ImportRefusal) {
         for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
       }
-      // The unread rest of a refused upload is dropped with the connection, never read to its end.
-      if (!req.complete) res.setHeader('connection', 'close');
+      // The unread rest of a refused upload is dropped, never stored nor read to its end.
+      lingerAfterAnswer(req, res);
       throw error;
     }
   }
