@@ -7,16 +7,18 @@ import { connect } from '@nats-io/transport-node';
 import { ChainVerifier, describeReport } from '@sup/audit';
 import { natsAuthFromEnv, natsAuthOptions, redactUrlSecrets } from '@sup/jetstream';
 import { chainSnapshot, readChain } from './chain-reader';
+import { localPublicKeyFile, withLocalAdmin } from './local-stack';
 
 const USAGE = `usage: npm run audit:verify -- [--public-key <pem file>] [--allow-expired-start] [--json]
 
 Reads the whole AUDIT_CHAIN stream, checks every record's hash and link and every checkpoint's
 Ed25519 signature, and reports OK with counts, or the first record that was altered, removed or
-reordered. --public-key (or AUDIT_PUBLIC_KEY_FILE) is the audit service's public key, written beside
-its generated private key (DATA_DIR/audit/checkpoint-signing-key.pub.pem) when none was configured.
+reordered. --public-key (or AUDIT_PUBLIC_KEY_FILE) is the audit service's public key; by default
+the one it wrote beside the key it generated (DATA_DIR/audit/checkpoint-signing-key.pub.pem).
 --allow-expired-start accepts a chain that starts after 1 when the stream has an age or size limit.
 
-Environment: NATS_URL (default nats://127.0.0.1:4222), NATS_USER + NATS_PASSWORD, or NATS_CREDS.
+Environment: NATS_URL (default nats://127.0.0.1:4222), NATS_USER + NATS_PASSWORD, or NATS_CREDS
+(against npm start's NATS, its admin user from DATA_DIR/nats-auth).
 Exit codes: 0 the chain verifies, 1 it does not (or NATS failed), 2 bad arguments.`;
 
 class UsageError extends Error {}
@@ -33,9 +35,11 @@ function options(argv: string[], env: NodeJS.ProcessEnv) {
     strict: true,
   });
   if (values.help) throw new UsageError('');
-  const keyFile = values['public-key'] ?? env.AUDIT_PUBLIC_KEY_FILE;
+  const keyFile = values['public-key'] ?? env.AUDIT_PUBLIC_KEY_FILE ?? localPublicKeyFile(env);
   if (!keyFile)
-    throw new UsageError('--public-key <pem file> (or AUDIT_PUBLIC_KEY_FILE) is required');
+    throw new UsageError(
+      '--public-key <pem file> (or AUDIT_PUBLIC_KEY_FILE) is required: no generated key under DATA_DIR',
+    );
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey(readFileSync(keyFile));
@@ -82,7 +86,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
-main(process.argv.slice(2), process.env).then(
+main(process.argv.slice(2), withLocalAdmin(process.env)).then(
   (code) => {
     process.exitCode = code;
   },
