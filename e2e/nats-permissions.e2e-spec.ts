@@ -7,8 +7,8 @@ import {
   entitySubject,
   parseEvent,
   SUBJECTS,
+  SERVICE_NAMES,
   type NatsUserName,
-  type ServiceName,
 } from '@sup/contracts';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,14 +77,7 @@ describeWithUsers('NATS permissions: every service as its own user', () => {
       state: 'rejected',
       rejection: { stage: 'signature' },
     });
-    const services: ServiceName[] = [
-      'ingest',
-      'checksum',
-      'signature-validator',
-      'distribution',
-      'alerting',
-    ];
-    for (const name of services) {
+    for (const name of SERVICE_NAMES) {
       const log = readFileSync(pipeline.logFile(name), 'utf8');
       expect(log).not.toContain('NATS refused');
       expect(log).not.toMatch(/Permissions Violation/i);
