@@ -1,11 +1,15 @@
 import {
+  BadRequestException,
   Injectable,
   Module,
+  PayloadTooLargeException,
   SetMetadata,
-  type DynamicModule,
   UnsupportedMediaTypeException,
+  type CallHandler,
   type CanActivate,
+  type DynamicModule,
   type ExecutionContext,
+  type NestInterceptor,
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -17,6 +21,7 @@ import {
 } from '@sup/auth';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { Observable } from 'rxjs';
 import { HttpErrorFilter, sendError } from './http-errors';
 
 export const ACCEPTS_BODY_METADATA = 'sup:http:accepts-body';
@@ -65,24 +70,42 @@ interface BodyParserError {
   status?: number;
 }
 
-/** Body-parser failures as clear 4xx answers in the ErrorBody shape, never a 500. */
-function bodyErrors(limitBytes: number, logger: Logger) {
-  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    const e = (typeof err === 'object' && err !== null ? err : {}) as BodyParserError;
-    const status = typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? e.status : 0;
-    if (!status) return next(err);
-    const message =
-      e.type === 'entity.too.large'
-        ? `request body larger than ${limitBytes} bytes`
-        : e.type === 'entity.parse.failed'
-          ? 'request body is not valid JSON (an object or array)'
-          : e.type === 'encoding.unsupported' || e.type === 'charset.unsupported'
-            ? 'request body encoding or charset not supported (send UTF-8 JSON)'
-            : 'request body could not be read';
-    const code = e.type === 'charset.unsupported' ? 415 : status;
-    logger.info({ method: req.method, url: req.originalUrl, status: code }, message);
-    sendError(res, code, message);
-  };
+/** A body-parser failure as the 4xx it is, in the ErrorBody shape; anything else is unexpected. */
+function bodyError(err: unknown, limitBytes: number): Error {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as BodyParserError;
+  if (typeof e.status !== 'number' || e.status < 400 || e.status >= 500)
+    return err instanceof Error ? err : new Error(String(err));
+  if (e.type === 'entity.too.large')
+    return new PayloadTooLargeException(`request body larger than ${limitBytes} bytes`);
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+    return new UnsupportedMediaTypeException('request body must be UTF-8 JSON');
+  if (e.type === 'entity.parse.failed')
+    return new BadRequestException('request body is not valid JSON (an object or array)');
+  return new BadRequestException('request body could not be read');
+}
+
+/**
+ * Reads a JSON body after the guards have passed, so that only a caller allowed on the route
+ * gets its body parsed, and parse errors (400, 413) come after 401, 403 and 415.
+ */
+class JsonBodyInterceptor implements NestInterceptor {
+  private readonly parse: (req: Request, res: Response, next: (err?: unknown) => void) => void;
+
+  constructor(private readonly limitBytes: number) {
+    this.parse = json({ limit: limitBytes, strict: true, type: JSON_MEDIA_TYPE });
+  }
+
+  async intercept(ctx: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    if (ctx.getType() === 'http') {
+      const http = ctx.switchToHttp();
+      await new Promise<void>((resolve, reject) =>
+        this.parse(http.getRequest<Request>(), http.getResponse<Response>(), (err) =>
+          err ? reject(bodyError(err, this.limitBytes)) : resolve(),
+        ),
+      );
+    }
+    return next.handle();
+  }
 }
 
 /** Authenticates before any body is read, so an anonymous caller never reaches a parser. */
@@ -104,15 +127,18 @@ function authenticateFirst(auth: Authenticator, logger: Logger) {
   };
 }
 
-/** The guards of every route: token and role (`@Roles`), then body media type (`@AcceptsBody`). */
+@Module({ providers: [{ provide: APP_GUARD, useClass: BodyTypeGuard }] })
+class BodyTypeModule {}
+
+/**
+ * The guards of every route, in this order: token (401) and role (403) from `@Roles`, then the
+ * body's media type (415) from `@AcceptsBody`, so that a caller who may not use a route learns
+ * nothing about what it takes.
+ */
 @Module({})
 export class HttpEdgeModule {
   static forRoot(authenticator: Authenticator): DynamicModule {
-    return {
-      module: HttpEdgeModule,
-      imports: [AuthModule.forRoot(authenticator)],
-      providers: [{ provide: APP_GUARD, useClass: BodyTypeGuard }],
-    };
+    return { module: HttpEdgeModule, imports: [AuthModule.forRoot(authenticator), BodyTypeModule] };
   }
 }
 
@@ -123,15 +149,15 @@ export interface HttpInputOptions {
 }
 
 /**
- * The HTTP edge every service shares, in order: authentication (401), the JSON body parser with
- * its size limit (413) and strict syntax (400), and the error filter. The app must be created
- * with `bodyParser: false` so that Nest adds no parser of its own in front of these.
+ * The HTTP edge every service shares, in order: authentication before anything is read (401),
+ * the guards of HttpEdgeModule (403, 415), the JSON body with its size limit (413) and strict
+ * syntax (400), and the error filter. The app is created with `bodyParser: false` so that Nest
+ * adds no parser of its own in front of these.
  */
 export function configureHttpInput(app: NestExpressApplication, options: HttpInputOptions): void {
   const { authenticator, jsonLimitBytes, logger } = options;
   app.use(authenticateFirst(authenticator, logger));
-  app.use(json({ limit: jsonLimitBytes, strict: true, type: JSON_MEDIA_TYPE }));
-  app.use(bodyErrors(jsonLimitBytes, logger));
+  app.useGlobalInterceptors(new JsonBodyInterceptor(jsonLimitBytes));
   app.useGlobalFilters(
     new HttpErrorFilter((err) => logger.error({ err }, 'unhandled request error')),
   );

@@ -7,4 +7,5 @@ export * from './static-server';
 export * from './pipeline';
 export * from './memory-versioned-store';
 export * from './update-fixtures';
+export * from './http-fuzz';
 export * from './bundle-builder';

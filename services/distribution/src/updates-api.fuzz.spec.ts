@@ -1,0 +1,99 @@
+import { NotFoundException } from '@nestjs/common';
+import { ListUpdatesQuerySchema, UpdateIdSchema } from '@sup/contracts';
+import {
+  authorization,
+  callerArb,
+  queryStringArb,
+  startApiUnderTest,
+  watchUnhandledRejections,
+  type ApiUnderTest,
+} from '@sup/testing';
+import fc from 'fast-check';
+import { UpdateViewService } from './update-view.service';
+import { UpdatesController } from './updates.controller';
+
+jest.setTimeout(300_000);
+
+/** Mutated query strings and ids against the real HTTP stack of `GET /v1/updates`. */
+describe('GET /v1/updates under fuzzing', () => {
+  const reached: unknown[] = [];
+  const reachedIds: unknown[] = [];
+  // Records what reached the view: a query or id the contract allows, or the test fails.
+  const view = {
+    list: (q: unknown) => {
+      reached.push(q);
+      return Promise.resolve({ items: [], total: 0 });
+    },
+    get: (id: unknown) => {
+      reachedIds.push(id);
+      return Promise.reject(new NotFoundException('no such update'));
+    },
+  };
+  let api: ApiUnderTest;
+  const rejections = watchUnhandledRejections();
+
+  beforeAll(async () => {
+    api = await startApiUnderTest({
+      controllers: [UpdatesController],
+      providers: [{ provide: UpdateViewService, useValue: view }],
+    });
+  });
+  afterAll(async () => {
+    rejections.stop();
+    await api?.close();
+  });
+
+  const names = Object.keys(ListUpdatesQuerySchema.shape);
+
+  it('answers 5,000 mutated query strings with 200 or 4xx, passing on only valid queries', async () => {
+    const statuses = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(callerArb, queryStringArb(names), async (caller, query) => {
+        const before = reached.length;
+        const res = await fetch(`${api.base}/v1/updates?${query}`, {
+          headers: authorization(api, caller),
+        });
+        const body = (await res.json()) as { limit?: number; offset?: number };
+        statuses.add(res.status);
+        expect(res.status).toBeLessThan(500);
+        if (res.status !== 200) {
+          expect(reached.length).toBe(before);
+          return;
+        }
+        expect(reached.length).toBe(before + 1);
+        const q = reached[before];
+        // What the view got is a query the contract accepts unchanged, and the answer echoes it.
+        expect(ListUpdatesQuerySchema.parse(q)).toEqual(q);
+        expect(body).toMatchObject({ limit: (q as { limit: number }).limit });
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(rejections.errors).toEqual([]);
+    expect([...statuses].sort()).toEqual([200, 400, 401, 403]);
+  });
+
+  // Ids of the right shape (some reach the view), near misses and anything at all.
+  const idArb = fc.oneof(
+    fc.stringMatching(/^upd_[0-9a-f]{24}$/),
+    fc.stringMatching(/^upd_[0-9a-fA-Z]{23,25}$/),
+    fc.string({ maxLength: 200 }),
+  );
+
+  it('answers 1,000 mutated ids without a 5xx, passing on only valid ids', async () => {
+    await fc.assert(
+      fc.asyncProperty(callerArb, idArb, async (caller, id) => {
+        const before = reachedIds.length;
+        const res = await fetch(`${api.base}/v1/updates/${encodeURIComponent(id)}`, {
+          headers: authorization(api, caller),
+        });
+        await res.arrayBuffer();
+        expect(res.status).toBeLessThan(500);
+        for (const got of reachedIds.slice(before))
+          expect(UpdateIdSchema.safeParse(got).success).toBe(true);
+      }),
+      { numRuns: 1_000 },
+    );
+    expect(rejections.errors).toEqual([]);
+    expect(reachedIds.length).toBeGreaterThan(0);
+  });
+});
