@@ -112,20 +112,21 @@ export interface IngestConfig extends BaseConfig, TrustConfig {
   };
 }
 
-function urlPrefixes(list: string): UrlPrefix[] {
-  return list.split(',').map((raw) => {
-    try {
-      return parseUrlPrefix(raw);
-    } catch (error) {
-      throw new Error(`FEED_ALLOWED_URL_PREFIXES: ${(error as Error).message}`);
-    }
-  });
+/** A URL the feed policy compares by parts; a readable start-up error naming the variable. */
+function urlPrefix(variable: string, raw: string): UrlPrefix {
+  try {
+    return parseUrlPrefix(raw);
+  } catch (error) {
+    throw new Error(`${variable}: ${(error as Error).message}`);
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
   const parsed = parseEnv('ingest', EnvSchema, env);
   const base = toBaseConfig('ingest', parsed);
   try {
+    // Checked here so that a FEED_URL the URL policy cannot read fails at start, not per sync.
+    if (parsed.FEED_URL) urlPrefix('FEED_URL', parsed.FEED_URL);
     return {
       ...base,
       ...(parsed.FEED_URL ? { feedUrl: parsed.FEED_URL } : {}),
@@ -141,7 +142,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): IngestConfig {
       syncSweepMs: parsed.FEED_SYNC_SWEEP_MS,
       syncRetentionMs: parsed.FEED_SYNC_RETENTION_H * 3_600_000,
       ...(parsed.FEED_ALLOWED_URL_PREFIXES
-        ? { allowedUrlPrefixes: urlPrefixes(parsed.FEED_ALLOWED_URL_PREFIXES) }
+        ? {
+            allowedUrlPrefixes: parsed.FEED_ALLOWED_URL_PREFIXES.split(',').map((raw) =>
+              urlPrefix('FEED_ALLOWED_URL_PREFIXES', raw),
+            ),
+          }
         : {}),
       allowFile: parsed.FEED_ALLOW_FILE
         ? parsed.FEED_ALLOW_FILE === 'true'
