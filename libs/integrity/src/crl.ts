@@ -32,6 +32,8 @@ export interface Crl {
   /** Readable issuer name (`O=Vendor, CN=CA`), for messages. */
   readonly issuer: string;
   readonly issuerDer: Buffer;
+  /** keyIdentifier of the authorityKeyIdentifier extension: the issuer key's SKI, when given. */
+  readonly authorityKeyId?: Buffer;
   readonly thisUpdate: Date;
   readonly nextUpdate?: Date;
   /** Serial numbers (upper-case hex, no leading zero octets) of the revoked certificates. */
@@ -103,8 +105,11 @@ function parseDerCrl(der: Buffer): Crl {
   if (isUniversal(fields[i], Asn1Type.SEQUENCE)) {
     for (const entry of sequence(fields[i++], 'revokedCertificates')) revoked.add(readEntry(entry));
   }
+  let authorityKeyId: Buffer | undefined;
   if (isContext(fields[i], 0)) {
-    checkExtensions(childrenOf(fields[i++], 'crlExtensions')[0], HANDLED_CRL, 'CRL');
+    const values = checkExtensions(childrenOf(fields[i++], 'crlExtensions')[0], HANDLED_CRL, 'CRL');
+    const aki = values.get(CRL_EXTENSIONS.authorityKeyIdentifier);
+    if (aki) authorityKeyId = keyIdentifierOf(aki);
   }
   if (i !== fields.length) throw new Asn1Error('TBSCertList: unexpected fields');
   const { unusedBits, bytes } = bitString(signatureValue, 'signatureValue');
@@ -113,6 +118,7 @@ function parseDerCrl(der: Buffer): Crl {
     fingerprint: sha256Hex(der),
     issuer: formatDerName(issuer),
     issuerDer: toDer(issuer),
+    ...(authorityKeyId ? { authorityKeyId } : {}),
     thisUpdate,
     ...(nextUpdate ? { nextUpdate } : {}),
     revoked,
@@ -133,16 +139,32 @@ function readEntry(entry: Asn1): string {
   return serialKey(integerBytes(serial, 'userCertificate'));
 }
 
-function checkExtensions(node: Asn1 | undefined, handled: ReadonlySet<string>, what: string) {
+/** Refuses unknown critical extensions; returns each extension's value (DER) by OID. */
+function checkExtensions(
+  node: Asn1 | undefined,
+  handled: ReadonlySet<string>,
+  what: string,
+): Map<string, Buffer> {
+  const values = new Map<string, Buffer>();
   for (const extension of sequence(node, `${what} extensions`)) {
     const parts = sequence(extension, 'Extension');
     const id = oid(parts[0], 'extnID');
     const critical = parts.length === 3 ? boolean(parts[1], 'critical') : false;
-    octetString(parts[parts.length - 1], 'extnValue');
+    if (values.has(id)) throw new Asn1Error(`${what} has the extension ${id} twice`);
+    values.set(id, octetString(parts[parts.length - 1], 'extnValue'));
     if (critical && !handled.has(id)) {
       throw new Asn1Error(`${what} has the unsupported critical extension ${id}`);
     }
   }
+  return values;
+}
+
+/** AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, ... } */
+function keyIdentifierOf(value: Buffer): Buffer | undefined {
+  const keyId = sequence(parseDer(value, 'authorityKeyIdentifier'), 'authorityKeyIdentifier').find(
+    (field) => isContext(field, 0) && !field.constructed,
+  );
+  return keyId ? Buffer.from(keyId.content) : undefined;
 }
 
 const NAME_LABELS: Record<string, string> = {

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { certificateInfoFromDer } from './certificate-info';
 import { ChainCache } from './chain-cache';
 import { verifyDetachedCms, type CmsVerification } from './cms-verify';
 import { CrlParseError, parseCrl, type Crl } from './crl';
@@ -76,6 +77,10 @@ describe('parseCrl', () => {
     for (const input of [der, Buffer.from(pem)]) {
       const crl = parseCrl(input, 'x');
       expect(crl.issuer).toBe('O=SUP Test PKI, CN=SUP Test Intermediate CA');
+      expect(crl.authorityKeyId).toEqual(
+        certificateInfoFromDer(new X509Certificate(readFileSync(pki.intermediatePem)).raw)
+          .subjectKeyIdentifier,
+      );
       expect(crl.thisUpdate).toEqual(thisUpdate);
       expect(crl.nextUpdate?.getTime()).toBeGreaterThan(Date.now());
       const serial = (path: string) => new X509Certificate(readFileSync(path)).serialNumber;
@@ -128,6 +133,15 @@ describe('revocation', () => {
     const crl = await crlOf('intermediate', { revoked: [pki.signers.rsa.certPem] });
     await failure(verifyWith([source(crl)], 'closed', { cache }), 'certificate-revoked');
     expect(cache.stats().hits).toBe(1);
+  });
+
+  it('ignores the CRL of another CA with the same name (another key identifier)', async () => {
+    // What a rotated intermediate looks like: same name, new key.
+    const namesake = await pki.issueCa('SUP Test Intermediate CA');
+    const crl = await crlOf(namesake, { revoked: [pki.signers.rsa.certPem] });
+    expect(crl.issuer).toBe('O=SUP Test PKI, CN=SUP Test Intermediate CA');
+    const result = await verifyWith([source(crl)]);
+    expect(result.warnings).toBeUndefined();
   });
 
   it('ignores CRLs of issuers outside the chain', async () => {

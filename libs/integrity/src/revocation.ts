@@ -70,7 +70,7 @@ function checkCertificate(
   sources: readonly CrlSource[],
   now: Date,
 ): string | undefined {
-  const issued = sources.filter((s) => s.crl?.issuerDer.equals(cert.issuerDer));
+  const issued = sources.filter((s) => s.crl && crlFor(s.crl, cert, issuer));
   if (issued.length === 0) return undefined;
   const problems: string[] = [];
   let usable = 0;
@@ -92,6 +92,18 @@ function checkCertificate(
   return usable > 0
     ? undefined
     : `no usable CRL for "${cert.subject}" from "${issuer.subject}": ${problems.join('; ')}`;
+}
+
+/**
+ * Whether the CRL speaks for `issuer`: same name and, when both say, the same key identifier.
+ * A rotated CA often keeps its name; its predecessor's CRL is not its own, so it is not a
+ * "bad CRL for this issuer". Without identifiers the name decides, and the signature must then
+ * verify (a tampered CRL never silently counts as no CRL).
+ */
+function crlFor(crl: Crl, cert: CertificateInfo, issuer: CertificateInfo): boolean {
+  if (!crl.issuerDer.equals(cert.issuerDer)) return false;
+  const ski = issuer.subjectKeyIdentifier;
+  return !crl.authorityKeyId || !ski || crl.authorityKeyId.equals(ski);
 }
 
 function whyUnusable(crl: Crl, issuer: CertificateInfo, now: Date): string | undefined {

@@ -524,6 +524,25 @@ const integerNode = (hex: string) => {
     Buffer.from(bytes, 'hex').toString('binary'),
   );
 };
+const octetNode = (bytes: Buffer) =>
+  asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes.toString('binary'));
+
+/** The keyIdentifier (binary string) of a TBSCertificate's subjectKeyIdentifier, if any. */
+function subjectKeyIdentifier(fields: forge.asn1.Asn1[]): string | undefined {
+  const extensions = fields.find(
+    (f) => f.tagClass === asn1.Class.CONTEXT_SPECIFIC && Number(f.type) === 3,
+  );
+  const list = ((extensions?.value as forge.asn1.Asn1[] | undefined)?.[0]?.value ??
+    []) as forge.asn1.Asn1[];
+  for (const extension of list) {
+    const parts = extension.value as forge.asn1.Asn1[];
+    if (asn1.derToOid(parts[0].value as string) !== '2.5.29.14') continue;
+    const inner = asn1.fromDer(parts[parts.length - 1].value as string);
+    return inner.value as string;
+  }
+  return undefined;
+}
+
 const timeNode = (date: Date) =>
   asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, asn1.dateToUtcTime(date));
 
@@ -537,6 +556,7 @@ async function buildCrl(certPem: string, keyPem: string, opts: TestCrlOptions): 
   const tbsCert = asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary'))).value[0];
   const fields = (tbsCert as forge.asn1.Asn1).value as forge.asn1.Asn1[];
   const subject = fields[fields[0].tagClass === asn1.Class.CONTEXT_SPECIFIC ? 5 : 4];
+  const keyId = subjectKeyIdentifier(fields);
   const key = createPrivateKey(await readFile(keyPem));
   const algorithm = seq(
     key.asymmetricKeyType === 'ec'
@@ -554,15 +574,16 @@ async function buildCrl(certPem: string, keyPem: string, opts: TestCrlOptions): 
     }),
   );
   const nextUpdate = opts.nextUpdate === undefined ? new Date(now + 86_400_000) : opts.nextUpdate;
-  const crlNumber = seq([
-    oidNode('2.5.29.20'),
-    asn1.create(
-      asn1.Class.UNIVERSAL,
-      asn1.Type.OCTETSTRING,
-      false,
-      der(integerNode(now.toString(16))).toString('binary'),
-    ),
-  ]);
+  const crlNumber = seq([oidNode('2.5.29.20'), octetNode(der(integerNode(now.toString(16))))]);
+  // authorityKeyIdentifier { [0] keyIdentifier }, as openssl writes it: says which key signed.
+  const aki = keyId
+    ? [
+        seq([
+          oidNode('2.5.29.35'),
+          octetNode(der(seq([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyId)]))),
+        ]),
+      ]
+    : [];
   const tbs = seq([
     integerNode('01'),
     algorithm,
@@ -570,7 +591,7 @@ async function buildCrl(certPem: string, keyPem: string, opts: TestCrlOptions): 
     timeNode(opts.thisUpdate ?? new Date(now - 3_600_000)),
     ...(nextUpdate ? [timeNode(nextUpdate)] : []),
     ...(revoked.length > 0 ? [seq(revoked)] : []),
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [seq([crlNumber])]),
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [seq([...aki, crlNumber])]),
   ]);
   const tbsDer = der(tbs);
   const signature = signBytes('sha256', tbsDer, key);
