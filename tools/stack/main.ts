@@ -8,7 +8,10 @@ import {
   waitForReady,
   type ManagedProcess,
   type NatsCredentials,
+  type NatsUserCredentials,
 } from '@sup/process';
+import { connectJetStream } from '@sup/jetstream';
+import { ConfigError, loadStreamSettings } from '@sup/service-kit';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
     stops.unshift(nats.stop);
     natsUrl = nats.url;
     natsUsers = nats.credentials;
+    await convergeStreams(natsUrl, natsUsers?.[NATS_ADMIN_USER], env);
     say(`NATS JetStream on ${natsUrl} (state in ${join(dataDir, 'nats')})`);
     say(
       `NATS users: one per service; the operators' user '${NATS_ADMIN_USER}' (e.g. for npm run dlq) is in ${join(authDir, 'nats-users.json')}`,
@@ -153,6 +157,32 @@ async function main(): Promise<void> {
   if (!res.ok) say(`first sync refused (${res.status}): ${sync.message ?? ''}`);
   else say(`first sync queued: curl ${auth} ${base}/feeds/syncs/${sync.id ?? '?'}`);
   say(`then: curl ${auth} ${base}/updates   — Ctrl-C stops everything`);
+}
+
+/**
+ * The streams as this environment's JS_* settings want them, changed as the NATS admin before any
+ * service starts: the services' own users may create a missing stream but never change one.
+ */
+async function convergeStreams(
+  servers: string,
+  admin: NatsUserCredentials | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  let settings: ReturnType<typeof loadStreamSettings>;
+  try {
+    settings = loadStreamSettings(env);
+  } catch (error) {
+    fail(error instanceof ConfigError ? error.message : String(error));
+  }
+  const connection = await connectJetStream({
+    servers,
+    service: 'stack',
+    auth: admin,
+    replicas: settings.replicas,
+    duplicateWindowMs: settings.duplicateWindowMs,
+    streamLimits: settings.limits,
+  });
+  await connection.close();
 }
 
 /** The service's own NATS user, when this stack runs NATS itself. */

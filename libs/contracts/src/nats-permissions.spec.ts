@@ -67,18 +67,19 @@ describe('NATS permissions', () => {
     }
   });
 
-  it('lets every service converge the contract streams but never delete or purge anything', () => {
+  it('lets every service create the contract streams but never change, delete or purge anything', () => {
     for (const service of NATS_SERVICES) {
       const { publish } = natsPermissions(service);
       for (const { name } of STREAMS) {
-        for (const op of ['INFO', 'CREATE', 'UPDATE'])
+        for (const op of ['INFO', 'CREATE'])
           expect(isAllowed(publish, `$JS.API.STREAM.${op}.${name}`)).toBe(true);
-        for (const op of ['DELETE', 'PURGE', 'MSG.DELETE'])
+        for (const op of ['UPDATE', 'DELETE', 'PURGE', 'MSG.DELETE'])
           expect(isAllowed(publish, `$JS.API.STREAM.${op}.${name}`)).toBe(false);
       }
       for (const bucket of NATS_SERVICE_GRANTS.ingest.buckets) {
         expect(isAllowed(publish, `$JS.API.STREAM.PURGE.KV_${bucket}`)).toBe(false);
         expect(isAllowed(publish, `$JS.API.STREAM.DELETE.KV_${bucket}`)).toBe(false);
+        expect(isAllowed(publish, `$JS.API.STREAM.UPDATE.KV_${bucket}`)).toBe(false);
       }
       expect(isAllowed(publish, '$JS.API.CONSUMER.DELETE.UPDATES.checksum-main-x')).toBe(false);
     }

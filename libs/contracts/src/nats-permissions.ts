@@ -121,11 +121,14 @@ export const serviceInboxPrefix = (service: string): string => `_INBOX.${service
 
 const API = '$JS.API';
 
-/** Create (at start-up, idempotently) and look at a stream; never delete or purge it. */
+/**
+ * Create a missing stream (idempotent: JetStream refuses a different configuration under an
+ * existing name) and look at it. Never update, delete or purge: a shorter max age or a one-message
+ * limit would erase history as surely as a purge; only `admin` changes a stream.
+ */
 const manageStream = (stream: string): string[] => [
   `${API}.STREAM.INFO.${stream}`,
   `${API}.STREAM.CREATE.${stream}`,
-  `${API}.STREAM.UPDATE.${stream}`,
 ];
 
 /** Message gets and short-lived ordered consumers (KV reads and key listings, paging a log). */
@@ -162,7 +165,7 @@ export function natsPermissions(user: NatsUserName): NatsPermissions {
   const grants = NATS_SERVICE_GRANTS[user];
   const publish = [
     `${API}.INFO`,
-    // Every service converges the contract streams at start-up (libs/jetstream/src/streams.ts).
+    // Every service creates missing contract streams at start-up (libs/jetstream/src/streams.ts).
     ...STREAMS.flatMap((s) => manageStream(s.name)),
     ...grants.buckets.flatMap((b) => [
       ...manageStream(`KV_${b}`),

@@ -145,11 +145,16 @@ export async function connectJetStream(
 
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureStreams(jsm, {
-      replicas,
-      duplicateWindowMs,
-      ...(options.streamLimits ? { limits: options.streamLimits } : {}),
-    });
+    await ensureStreams(
+      jsm,
+      {
+        replicas,
+        duplicateWindowMs,
+        ...(options.streamLimits ? { limits: options.streamLimits } : {}),
+      },
+      undefined,
+      options.logger,
+    );
     return new JetStreamConnection(nc, jetstream(nc), jsm, options.service, options.logger);
   } catch (error) {
     await nc.close();

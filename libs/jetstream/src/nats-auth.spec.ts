@@ -123,6 +123,34 @@ describe('a NATS server with per-service users', () => {
     expect(stored).toBeNull();
   });
 
+  it('lets admin change a stream, and a service only keep it as it is, with a warning', async () => {
+    const warnings: string[] = [];
+    const logger: JetStreamLogger = {
+      info: () => undefined,
+      warn: (_obj, msg) => warnings.push(msg ?? ''),
+      error: () => undefined,
+    };
+    const admin = await connectJetStream({
+      servers: nats.url,
+      service: 'admin-spec',
+      auth: creds('admin'),
+      duplicateWindowMs: 60_000,
+    });
+    opened.push(admin);
+    const checksum = await connectJetStream({
+      servers: nats.url,
+      service: 'checksum',
+      auth: creds('checksum'),
+      logger,
+    });
+    opened.push(checksum);
+    const { config } = await checksum.jsm.streams.info('UPDATES');
+    expect(config.duplicate_window).toBe(60_000 * 1e6);
+    expect(warnings).toContain(
+      "stream UPDATES differs from this service's settings and its NATS user may not change it; converge the streams as admin (npm start does at start-up)",
+    );
+  });
+
   it('names the URL without its password when the server is gone', async () => {
     const dead = `nats://checksum:s3cret@127.0.0.1:${await freePort()}`;
     const attempt = connectJetStream({

@@ -9,6 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { STREAMS, subjectMatches, type StreamSpec } from '@sup/contracts';
 import { errorMessage } from './errors';
+import type { JetStreamLogger } from './logger';
 import { nanos } from './nats-types';
 import {
   assertStreamSettings,
@@ -65,6 +66,7 @@ const sameSubjects = (a: string[] | undefined, b: string[]): boolean =>
 export async function ensureStream(
   jsm: JetStreamManager,
   desired: StreamConfig,
+  log?: JetStreamLogger,
 ): Promise<StreamInfo> {
   let existing = await findStream(jsm, desired.name);
   if (!existing) {
@@ -104,9 +106,21 @@ export async function ensureStream(
       num_replicas: desired.num_replicas,
     });
   } catch (error) {
-    throw explained(desired, error);
+    if (!isPermissionRefusal(error)) throw explained(desired, error);
+    // A service's own NATS user may create a missing stream but never change one (that could
+    // shorten its retention to nothing): the stream as it is stands until `admin` converges it.
+    log?.warn(
+      { stream: desired.name, err: error },
+      `stream ${desired.name} differs from this service's settings and its NATS user may not change it; converge the streams as admin (npm start does at start-up)`,
+    );
+    return existing;
   }
 }
+
+const isPermissionRefusal = (error: unknown): boolean =>
+  error instanceof Error &&
+  (error.name === 'PermissionViolationError' ||
+    (error.cause instanceof Error && error.cause.name === 'PermissionViolationError'));
 
 /** JSStorageResourcesExceededErr; the client library names no constant for it. */
 const STORAGE_RESOURCES_EXCEEDED = 10047;
@@ -128,9 +142,10 @@ export async function ensureStreams(
   jsm: JetStreamManager,
   settings: StreamSettings,
   specs: readonly StreamSpec[] = STREAMS,
+  log?: JetStreamLogger,
 ): Promise<void> {
   assertStreamSettings(settings, specs);
-  for (const spec of specs) await ensureStream(jsm, streamConfig(spec, settings));
+  for (const spec of specs) await ensureStream(jsm, streamConfig(spec, settings), log);
 }
 
 /** Re-exported: the contracts own NATS subject matching (stream lookup, permission grants). */

@@ -1,4 +1,4 @@
-import { BaseEnvSchema, ConfigError, parseEnv, toBaseConfig } from './config';
+import { BaseEnvSchema, ConfigError, loadStreamSettings, parseEnv, toBaseConfig } from './config';
 
 describe('service configuration', () => {
   it('applies defaults and derives per-service database names', () => {
@@ -54,5 +54,18 @@ describe('service configuration', () => {
     expect(() => load({ NATS_CREDS: '/nonexistent/x.creds' })).toThrow(
       /NATS_CREDS: cannot read \/nonexistent\/x\.creds/,
     );
+  });
+
+  it('reads the stream settings alone, as npm start converges them as the NATS admin', () => {
+    expect(
+      loadStreamSettings({ JS_UPDATES_MAX_AGE_H: '1', JS_DUPLICATE_WINDOW_MS: '60000' }),
+    ).toMatchObject({
+      replicas: 1,
+      duplicateWindowMs: 60_000,
+      limits: { UPDATES: { maxAgeMs: 3_600_000 } },
+    });
+    expect(() =>
+      loadStreamSettings({ JS_UPDATES_MAX_AGE_H: '1', JS_DUPLICATE_WINDOW_MS: '7200000' }),
+    ).toThrow(/JS_DUPLICATE_WINDOW_MS/);
   });
 });

@@ -149,7 +149,7 @@ export interface BaseConfig {
  * The env schema bounds each value; what is left is the duplicate window against each max age,
  * checked here so the service stops with exit code 2 instead of failing half-started in JetStream.
  */
-function streamsConfig(service: string, env: BaseEnv): BaseConfig['streams'] {
+function streamsConfig(service: string, env: StreamSettingsEnv): BaseConfig['streams'] {
   const limits = (maxAgeH: number, maxBytes: number): StreamLimits => ({
     maxAgeMs: maxAgeH * HOUR_MS,
     maxBytes,
@@ -185,6 +185,24 @@ function natsAuthConfig(service: string, env: BaseEnv): NatsAuth | undefined {
     if (error instanceof NatsAuthError) throw new ConfigError(service, [error.message]);
     throw error;
   }
+}
+
+/** Only the variables that shape the streams. */
+const StreamSettingsEnvSchema = z.object({
+  JS_REPLICAS: BaseEnvSchema.shape.JS_REPLICAS,
+  ...StreamEnvShape,
+});
+type StreamSettingsEnv = z.infer<typeof StreamSettingsEnvSchema>;
+
+/**
+ * The streams' settings from the environment, for `npm start`, which converges the streams as the
+ * NATS admin before the services start (their own users may create a stream, not change one).
+ */
+export function loadStreamSettings(
+  env: NodeJS.ProcessEnv,
+): BaseConfig['streams'] & { replicas: number } {
+  const parsed = parseEnv('streams', StreamSettingsEnvSchema, env);
+  return { replicas: parsed.JS_REPLICAS, ...streamsConfig('streams', parsed) };
 }
 
 export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
