@@ -8,6 +8,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { recordHash, type ChainReport } from '@sup/audit';
 import {
+  durableName,
+  SUBJECTS,
   AUDIT_CHAIN_RECORD_SUBJECT,
   AUDIT_CHAIN_STREAM,
   AuditPageSchema,
@@ -42,6 +44,7 @@ async function readAll(p: Pipeline, limit: number): Promise<{ items: Item[]; pag
 describe('audit log: every verdict and operator action on one hash chain, verifiable', () => {
   let pipeline: Pipeline;
   let feedUrl: string;
+  let secondFeedUrl: string;
   let admin: NatsConnection;
   let publicKeyFile: string;
 
@@ -77,6 +80,13 @@ describe('audit log: every verdict and operator action on one hash chain, verifi
           { ...base, version: '30.0.3-3', tamper: 'forged' },
           { ...base, version: '30.0.4-4', tamper: 'corrupt' },
         ],
+      })
+    ).url;
+    // A later feed (same name, higher sequence) for the crash test: 12 more updates.
+    secondFeedUrl = (
+      await buildFeed(join(root, 'feed2'), pki, {
+        sequence: 2,
+        updates: Array.from({ length: 12 }, (_, i) => ({ ...base, version: `31.0.${i}-${i}` })),
       })
     ).url;
     pipeline = await Pipeline.start({
@@ -151,6 +161,56 @@ describe('audit log: every verdict and operator action on one hash chain, verifi
     expect(code).toBe(0);
     expect(report).toMatchObject({ ok: true, firstSeq: 1, duplicateSources: 0 });
     expect(report.records).toBeGreaterThanOrEqual(chain.length);
+  });
+
+  it('appends each source once when a replica is killed mid-append and its messages are redelivered', async () => {
+    const before = (await readAll(pipeline, 500)).items.length;
+    const started = await pipeline.api<{ id: string }>('POST', '/v1/feeds/sync', {
+      url: secondFeedUrl,
+    });
+    expect(started.status).toBe(202);
+    // As soon as records of this sync arrive, the first replica dies without acknowledging
+    // whatever it holds; the other one and the restarted one take the redeliveries.
+    await eventually(
+      async () => ((await readAll(pipeline, 500)).items.length > before + 2 ? true : undefined),
+      'records of the second sync',
+      60_000,
+      20,
+    );
+    await pipeline.kill('audit', 0);
+    await pipeline.startService('audit', 0);
+    await settled(pipeline, 16);
+
+    // 12 updates x imported, checksum-verified, validated, published.
+    const expected = 12 * 4;
+    const report = await eventually(async () => {
+      const { report } = await verify();
+      const chained = report.byKind.verdict - (2 * 4 + 3 + 2);
+      return report.ok && chained >= expected && report.unanchored === 0 ? report : undefined;
+    }, 'every verdict of the second sync chained and anchored');
+    expect(report.duplicateSources).toBe(0);
+    expect(report.byKind.verdict).toBe(2 * 4 + 3 + 2 + expected);
+    expect(report.byKind.action).toBe(2);
+
+    // The same source event delivered again for certain: a copy of a published event stored
+    // anew in UPDATES (no message id, so that stream keeps it) reaches the audit consumer as a
+    // new message. Its record's message id is already on the chain: nothing is appended.
+    const published = (await readAll(pipeline, 500)).items
+      .map(recordOf)
+      .find((r) => r?.summary?.verdict === 'published');
+    const jsm = await jetstreamManager(admin);
+    const original = await jsm.streams.getMessage('UPDATES', {
+      last_by_subj: published!.source!.subject,
+    });
+    const copy = await jetstream(admin).publish(original!.subject, original!.data);
+    const durable = durableName('audit', 'main', SUBJECTS.published);
+    await eventually(async () => {
+      const info = await jsm.consumers.info('UPDATES', durable);
+      return info.ack_floor.stream_seq >= copy.seq ? true : undefined;
+    }, 'the audit consumer to acknowledge the copy');
+    const after = await verify();
+    expect(after.report).toMatchObject({ ok: true, duplicateSources: 0 });
+    expect(after.report.byKind.verdict).toBe(report.byKind.verdict);
   });
 
   it('is for admins only', async () => {

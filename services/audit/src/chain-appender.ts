@@ -94,6 +94,10 @@ export class ChainAppender {
         appends.flatMap((_, j) => (j >= done && results[j] !== 'duplicate' ? [itemOf[j]] : [])),
       );
       const keep = remaining.filter((_, i) => left.has(i));
+      const duplicates = results.filter((r) => r === 'duplicate').length;
+      if (duplicates > 0) {
+        this.logger.info({ duplicates }, 'source events already on the audit chain (redelivered)');
+      }
       const failure = results.find((r): r is Error => r instanceof Error);
       if (failure && done === 0) throw failure;
       if (keep.length > 0 && round >= this.options.maxRounds) {
