@@ -1,0 +1,240 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import {
+  buildOpenApi,
+  HUMAN_ROLES,
+  MACHINE_ROLES,
+  OPERATION_ROLES,
+  roleAllows,
+} from '@sup/contracts';
+import {
+  buildFeed,
+  bundleFilesOf,
+  createTestPki,
+  multipartBundle,
+  Pipeline,
+  type BundleFileSpec,
+  type Caller,
+} from '@sup/testing';
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { allowFeeds, allUpdates } from './helpers';
+
+jest.setTimeout(240_000);
+
+interface Route {
+  operationId: string;
+  method: 'GET' | 'POST';
+  path: string;
+  /** A request an allowed caller gets a normal answer to, and what that answer is. */
+  body?: () => unknown;
+  ok: number[];
+}
+
+const NO_SYNC = 'sync_000000000000000000000000';
+const NO_UPDATE = 'upd_000000000000000000000000';
+const CALLERS: { name: string; as: Caller }[] = [
+  { name: 'no token', as: 'anonymous' },
+  { name: 'bad token', as: { token: 'sup_admin_not-a-real-token' } },
+  ...[...HUMAN_ROLES, ...MACHINE_ROLES].map((role) => ({ name: role, as: role })),
+];
+
+/**
+ * Every operator route x every kind of caller, against the real services: the status each gets
+ * comes from the roles the OpenAPI document states, so code (`@Roles`) and contract must agree;
+ * a refused call changes nothing.
+ */
+describe('API roles: every route x every caller', () => {
+  let pipeline: Pipeline;
+  let root: string;
+  let feedUrl: string;
+  let bundle: BundleFileSpec[];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'sup-e2e-auth-'));
+    const pki = await createTestPki(join(root, 'pki'));
+    const feed = await buildFeed(join(root, 'feed'), pki, {
+      updates: [{ kind: 'security', component: 'firewall-rules', version: '26-090' }],
+    });
+    feedUrl = feed.url;
+    const imported = await buildFeed(join(root, 'bundle'), pki, {
+      feed: 'bundle-feed',
+      updates: [{ kind: 'security', component: 'intrusion-prevention-rules', version: '26-091' }],
+    });
+    bundle = await bundleFilesOf(imported);
+    pipeline = await Pipeline.start({
+      trustAnchors: pki.trustAnchorsPem,
+      env: allowFeeds(pathToFileURL(root).href),
+    });
+  });
+  afterAll(() => pipeline?.stop());
+
+  const routes = (): Route[] => [
+    {
+      operationId: 'requestFeedSync',
+      method: 'POST',
+      path: '/v1/feeds/sync',
+      body: () => ({ url: feedUrl }),
+      ok: [202],
+    },
+    { operationId: 'getFeedSync', method: 'GET', path: `/v1/feeds/syncs/${NO_SYNC}`, ok: [404] },
+    {
+      operationId: 'importBundle',
+      method: 'POST',
+      path: '/v1/imports',
+      body: () => multipartBundle(bundle),
+      ok: [200, 202],
+    },
+    { operationId: 'listUpdates', method: 'GET', path: '/v1/updates', ok: [200] },
+    { operationId: 'getUpdate', method: 'GET', path: `/v1/updates/${NO_UPDATE}`, ok: [404] },
+    { operationId: 'listAlerts', method: 'GET', path: '/v1/alerts', ok: [200] },
+    { operationId: 'getOpenApi', method: 'GET', path: '/v1/openapi.json', ok: [200] },
+    { operationId: 'listAudit', method: 'GET', path: '/v1/audit', ok: [200] },
+  ];
+  const expected = (route: Route, as: Caller): number[] => {
+    if (typeof as !== 'string' || as === 'anonymous') return [401];
+    const roles = OPERATION_ROLES[route.operationId];
+    if (!roles) throw new Error(`OPERATION_ROLES names no role for ${route.operationId}`);
+    return roleAllows(as, roles) ? route.ok : [403];
+  };
+  const call = (route: Route, as: Caller) =>
+    pipeline.api<{ message?: string }>(route.method, route.path, route.body?.(), { as });
+
+  /** Messages ever published on the streams a refused call could have written to. */
+  const published = async (): Promise<Record<string, number>> => {
+    const nc = await pipeline.connectNats();
+    try {
+      const jsm = await jetstreamManager(nc);
+      const out: Record<string, number> = {};
+      for (const stream of ['FEEDS', 'UPDATES'])
+        out[stream] = (await jsm.streams.info(stream)).state.last_seq;
+      return out;
+    } finally {
+      await nc.close();
+    }
+  };
+
+  it('covers every routed operation of the OpenAPI document', () => {
+    const documented = Object.values(
+      buildOpenApi().paths as Record<
+        string,
+        Record<string, { operationId: string; 'x-ingress'?: boolean }>
+      >,
+    )
+      .flatMap((item) => Object.values(item))
+      .filter((op) => op['x-ingress'] !== false)
+      .map((op) => op.operationId);
+    expect(routes().map((r) => r.operationId)).toEqual(expect.arrayContaining(documented));
+  });
+
+  /** Every route x caller with the statuses that caller must get. */
+  const matrix = () =>
+    routes().flatMap((route) =>
+      CALLERS.map((caller) => {
+        const want = expected(route, caller.as);
+        return {
+          route,
+          caller,
+          want,
+          allowed: want === route.ok,
+          what: `${route.method} ${route.path} as ${caller.name}`,
+        };
+      }),
+    );
+
+  it('refuses callers without a token, with a bad one or with too small a role, and changes nothing', async () => {
+    const before = await published();
+    const refused = matrix().filter((m) => !m.allowed);
+    for (const { route, caller, want, what } of refused) {
+      const res = await call(route, caller.as);
+      expect([what, res.status]).toEqual([what, want[0]]);
+      if (res.status === 403)
+        expect([what, res.body.message]).toEqual([what, expect.stringMatching(/role .+ needed/)]);
+    }
+    // Nothing was synced, imported or published by any of them.
+    expect(await published()).toEqual(before);
+    expect(await allUpdates(pipeline)).toEqual([]);
+  });
+
+  it('refuses bodies a JSON route does not take (415, 413) and bad query numbers (400), changing nothing', async () => {
+    const before = await published();
+    const port = pipeline.ports.get('ingest');
+    const post = (type: string, body: string) =>
+      fetch(`http://127.0.0.1:${port}/v1/feeds/sync`, {
+        method: 'POST',
+        headers: { ...pipeline.authHeaders('operator'), 'content-type': type },
+        body,
+      });
+    // What a cross-site form can send without asking: plain text and form encodings.
+    expect((await post('text/plain', JSON.stringify({ url: feedUrl }))).status).toBe(415);
+    expect(
+      (await post('application/x-www-form-urlencoded', `url=${encodeURIComponent(feedUrl)}`))
+        .status,
+    ).toBe(415);
+    expect((await post('multipart/form-data; boundary=x', '--x--')).status).toBe(415);
+    const big = await post(
+      'application/json',
+      JSON.stringify({ url: feedUrl, pad: 'x'.repeat(100_000) }),
+    );
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({
+      statusCode: 413,
+      message: expect.stringContaining('65536 bytes'),
+    });
+    for (const query of ['offset=1e300', 'limit=-1', 'limit=1e9', 'offset=0x10', 'limit=']) {
+      const res = await pipeline.api('GET', `/v1/updates?${query}`, undefined, { as: 'viewer' });
+      expect([query, res.status]).toEqual([query, 400]);
+    }
+    expect(await published()).toEqual(before);
+  });
+
+  it('serves each route to the roles it names, and attributes what they do', async () => {
+    const nc = await pipeline.connectNats();
+    const requested: unknown[] = [];
+    const sub = nc.subscribe('feeds.v1.sync-requested.>', {
+      callback: (_err, msg) => {
+        requested.push(msg.json<{ data: { requestedBy?: unknown } }>().data.requestedBy);
+      },
+    });
+    try {
+      for (const { route, caller, want, what } of matrix().filter((m) => m.allowed)) {
+        const res = await call(route, caller.as);
+        expect([what, res.status, want.includes(res.status) ? '' : res.body]).toEqual([
+          what,
+          res.status,
+          '',
+        ]);
+      }
+      await nc.flush();
+      // Each sync request names who asked for it, on its event.
+      expect(requested).toEqual(
+        expect.arrayContaining([
+          { type: 'token', name: 'test-operator', role: 'operator' },
+          { type: 'token', name: 'test-admin', role: 'admin' },
+        ]),
+      );
+    } finally {
+      sub.unsubscribe();
+      await nc.close();
+    }
+    // The request log names who asked too, and never holds a token.
+    const log = await readFile(pipeline.logFile('ingest'), 'utf8');
+    const line = log
+      .split('\n')
+      .find((l) => l.includes('"url":"/v1/feeds/sync"') && l.includes('"name":"test-operator"'));
+    expect(JSON.parse(line ?? '{}')).toMatchObject({
+      req: { method: 'POST' },
+      actor: { type: 'token', name: 'test-operator', role: 'operator' },
+    });
+    for (const token of pipeline.tokens.values()) expect(log).not.toContain(token);
+  });
+
+  it('answers probes without a token', async () => {
+    for (const [instance, port] of pipeline.ports) {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz/live`);
+      expect([instance, res.status]).toEqual([instance, 200]);
+    }
+  });
+});
