@@ -19,7 +19,8 @@ const MiB = 1024 ** 2;
 const DIGESTS = /^(sha256|sha384|sha512)(,(sha256|sha384|sha512))*$/;
 const EKU_NAMES: Record<string, string> = { codeSigning: OID.codeSigning };
 const EKU_LIST = /^(none|((\d+(\.\d+)+|codeSigning)(,(\d+(\.\d+)+|codeSigning))*))$/;
-const CRL_LOCATION = /^(https?:\/\/\S+|file:\/\/\S+|[^:\s][^\s]*)$/;
+// http(s) and file: URLs, or a path; any other scheme (ftp:, ldap:) is refused, not read as a path.
+const CRL_LOCATION = /^(https?:\/\/\S+|file:\/\/\S+|(?![a-z][a-z0-9+.-]*:)\S+)$/i;
 
 /** The environment of a service that verifies signatures: one policy for every signature. */
 export const TrustEnvShape = {

@@ -128,6 +128,12 @@ describe('loadTrustConfig', () => {
       /comma-separated OIDs/,
     );
     expect(() => env({ TRUST_ANCHORS: 'x', CRL_FAIL_MODE: 'maybe' })).toThrow();
+    for (const TRUST_CRLS of ['ftp://crl.example/ca.crl', 'ldap://dir/ca.crl', 'a.crl,,']) {
+      expect(() => env({ TRUST_ANCHORS: 'x', TRUST_CRLS })).toThrow(/CRL file paths or http/);
+    }
+    expect(
+      env({ TRUST_ANCHORS: 'x', TRUST_CRLS: '/etc/a.crl,https://c.example/b.crl' }),
+    ).toBeDefined();
     const junk = join(dir, 'junk.crl');
     await writeFile(junk, 'not a crl');
     for (const TRUST_CRLS of [junk, join(dir, 'missing.crl')]) {
