@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '@sup/contracts';
 import type { TrustStore } from '@sup/integrity';
-import { ROOT_LOGGER, SERVICE_CONFIG, TRUST_STORE } from '@sup/service-kit';
-import { createHash } from 'node:crypto';
+import { AuditTrail, ROOT_LOGGER, SERVICE_CONFIG, TRUST_STORE } from '@sup/service-kit';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { IngestConfig } from '../config';
@@ -49,6 +49,7 @@ export class ManualImportService {
     private readonly verifier: SignedIndexVerifier,
     private readonly recorder: BundleRecorder,
     @Inject(TRUST_STORE) private readonly trust: TrustStore,
+    @Inject(AuditTrail) private readonly audit: AuditTrail,
   ) {
     const { importLimits: l, uploadDir } = config;
     this.gate = new UploadGate({ uploadDir, ...l });
@@ -63,30 +64,47 @@ export class ManualImportService {
   }
 
   async importBundle(req: IncomingMessage, actor: Actor): Promise<ImportResult> {
+    // One audit record per upload, accepted or refused: each request is an action of its own.
+    const auditId = `manual-import-${randomUUID()}`;
+    let result: ImportResult;
     try {
-      const result = await this.receive(req, actor);
-      this.logger.info(
-        {
-          importId: result.id,
-          actor,
-          feed: result.feed,
-          sequence: result.sequence,
-          entries: result.entries,
-        },
-        'manual import accepted',
-      );
-      // TODO(audit): record the accepted import with AuditTrail (actor, import id, update ids) once it lands.
-      return result;
+      result = await this.receive(req, actor);
     } catch (error) {
       if (error instanceof ImportRefusal) {
         this.logger.warn(
           { actor, code: error.code, status: error.getStatus() },
           `manual import refused: ${error.message}`,
         );
-        // TODO(audit): record the refusal with AuditTrail (actor, code, reason) once it lands.
+        await this.audit.record([
+          {
+            id: auditId,
+            action: 'manual-import',
+            actor,
+            target: 'POST /v1/imports',
+            outcome: 'refused',
+            reason: `${error.code}: ${error.message}`.slice(0, 2_000),
+          },
+        ]);
       }
       throw error;
     }
+    const { id, feed, sequence, entries } = result;
+    this.logger.info({ importId: id, actor, feed, sequence, entries }, 'manual import accepted');
+    await this.audit.record([
+      {
+        id: auditId,
+        action: 'manual-import',
+        actor,
+        target: id,
+        outcome: 'accepted',
+        reason:
+          `feed ${feed} sequence ${sequence}: ${entries.map((e) => `${e.updateId} ${e.created ? 'imported' : 'recorded before'}`).join(', ')}`.slice(
+            0,
+            2_000,
+          ),
+      },
+    ]);
+    return result;
   }
 
   private async receive(req: IncomingMessage, actor: Actor): Promise<ImportResult> {
