@@ -10,12 +10,17 @@ import {
   buildFeed,
   bundleFilesOf,
   createTestPki,
+  freePort,
   multipartBundle,
   Pipeline,
+  serviceEntry,
+  startProcess,
+  waitForReady,
   type BundleFileSpec,
   type Caller,
 } from '@sup/testing';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,6 +240,45 @@ describe('API roles: every route x every caller', () => {
     for (const [instance, port] of pipeline.ports) {
       const res = await fetch(`http://127.0.0.1:${port}/healthz/live`);
       expect([instance, res.status]).toEqual([instance, 200]);
+    }
+  });
+
+  it('stops a service whose token file is unusable (exit 2, naming the file)', () => {
+    const file = join(root, 'broken-tokens.json');
+    writeFileSync(file, JSON.stringify({ tokens: [{ name: 'x', role: 'root', sha256: '00' }] }));
+    const run = spawnSync(process.execPath, [serviceEntry('alerting')], {
+      env: { PATH: process.env.PATH, API_TOKENS_FILE: file },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('API_TOKENS_FILE');
+    expect(run.stderr).toContain('role');
+  });
+
+  it('stops a service with API routes and no token source, unless told its API stays closed', async () => {
+    const env = { ...pipeline.envFor(await freePort(), 'alerting'), API_TOKENS_FILE: '' };
+    const run = spawnSync(process.execPath, [serviceEntry('alerting')], {
+      env,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('API_ALLOW_NO_AUTH');
+
+    const port = await freePort();
+    const closed = startProcess('alerting-closed', process.execPath, [serviceEntry('alerting')], {
+      env: { ...pipeline.envFor(port, 'alerting'), API_TOKENS_FILE: '', API_ALLOW_NO_AUTH: 'true' },
+      logFile: join(root, 'alerting-closed.log'),
+    });
+    try {
+      await waitForReady(closed, port);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/alerts`, {
+        headers: pipeline.authHeaders('admin'),
+      });
+      expect(res.status).toBe(401);
+    } finally {
+      await closed.stop(8_000);
     }
   });
 });
