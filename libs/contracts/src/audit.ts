@@ -68,7 +68,7 @@ export const AUDIT_RECORD_KINDS = ['verdict', 'action', 'checkpoint'] as const;
 export const AuditRecordSchema = z
   .object({
     v: z.literal(1),
-    seq: z.number().int().positive(),
+    seq: z.number().int().min(1),
     prevHash: Sha256Hex,
     /** When it was appended. */
     at: Timestamp,

@@ -278,6 +278,7 @@ describe('OpenAPI document', () => {
         'GET /v1/updates',
         'GET /v1/updates/{id}',
         'GET /v1/alerts',
+        'GET /v1/audit',
         'GET /v1/openapi.json',
         'GET /healthz/live',
         'GET /healthz/ready',

@@ -14,7 +14,7 @@ export const OPERATION_ROLES: Readonly<Record<string, readonly Role[]>> = {
   getUpdate: ['viewer'],
   listAlerts: ['viewer'],
   getOpenApi: ['viewer'],
-  listAudit: ['viewer'],
+  listAudit: ['admin'],
 };
 
 export const BEARER_SCHEME = 'bearerAuth';

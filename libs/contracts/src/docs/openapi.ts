@@ -1,4 +1,5 @@
 import type { ZodTypeAny } from 'zod';
+import { AuditPageSchema, ListAuditQuerySchema } from '../audit';
 import { AlertSeveritySchema, SignerSchema } from '../events';
 import {
   AlertListSchema,
@@ -52,6 +53,11 @@ const TAGS: { name: string; service: ServiceName | null; description: string }[]
   { name: 'updates', service: 'distribution', description: 'Updates and their lifecycle.' },
   { name: 'openapi', service: 'distribution', description: 'This document.' },
   { name: 'alerts', service: 'alerting', description: 'Alerts raised by the pipeline.' },
+  {
+    name: 'audit',
+    service: 'audit',
+    description: 'The hash-chained, checkpoint-signed audit log of verdicts and operator actions.',
+  },
   {
     name: 'health',
     service: null,
@@ -108,6 +114,7 @@ export function buildOpenApi(): JsonObject {
     AlertSeverity: AlertSeveritySchema,
     Alert: AlertSchema,
     AlertList: AlertListSchema,
+    AuditPage: AuditPageSchema,
     ErrorBody: ErrorBodySchema,
     Health: HealthSchema,
   };
@@ -115,11 +122,12 @@ export function buildOpenApi(): JsonObject {
   const internal: Record<string, ZodTypeAny> = {
     ListUpdatesQuery: ListUpdatesQuerySchema,
     ListAlertsQuery: ListAlertsQuerySchema,
+    ListAuditQuery: ListAuditQuerySchema,
     UpdateId: UpdateIdSchema,
     SyncId: SyncAcceptedSchema.shape.id,
   };
   const { schemas, extra } = componentSchemas(named, 'openApi3', internal);
-  const { ListUpdatesQuery, ListAlertsQuery, UpdateId, SyncId } = extra;
+  const { ListUpdatesQuery, ListAlertsQuery, ListAuditQuery, UpdateId, SyncId } = extra;
 
   const routed = (service: ServiceName): JsonObject => ({ 'x-service': service });
   const badRequest = { 400: responseRef('BadRequest') };
@@ -268,6 +276,27 @@ export function buildOpenApi(): JsonObject {
           ...badRequest,
         },
         ...routed('alerting'),
+      },
+    },
+    [`${REST_BASE_PATH}/audit`]: {
+      get: {
+        operationId: 'listAudit',
+        tags: ['audit'],
+        summary: 'Page through the audit log, oldest first',
+        description: [
+          "Records of the hash chain by sequence: each holds the previous one's hash and its own",
+          '(SHA-256 of its canonical JSON); checkpoints are signed with Ed25519. A sequence with no',
+          'record (deleted) is listed as `missing`. `npm run audit:verify` checks the whole chain.',
+        ].join(' '),
+        parameters: queryParameters(ListAuditQuery, {
+          after: 'Records with a sequence above this one; `next` of the previous page.',
+          limit: 'Page size.',
+        }),
+        responses: {
+          200: response('A page of the audit log.', schemaRef('AuditPage')),
+          ...badRequest,
+        },
+        ...routed('audit'),
       },
     },
     [OPENAPI_DOCUMENT_PATH]: {
