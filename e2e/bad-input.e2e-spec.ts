@@ -1,7 +1,6 @@
 import {
   buildFeed,
   createTestPki,
-  eventually,
   freePort,
   Pipeline,
   serviceEntry,
@@ -125,66 +124,6 @@ describe('bad input gets a clear error and changes nothing', () => {
     expect(noUrl.status).toBe(400);
     expect(noUrl.body.message).toContain('FEED_URL');
     expect((await pipeline.api('GET', '/v1/feeds/syncs/sync_nope')).status).toBe(404);
-  });
-
-  it('imports an update uploaded by hand, once', async () => {
-    const f = await feed('manual-src', {
-      updates: [
-        { kind: 'software', component: 'agent', platform: 'linux-arm64', version: '20.0.2-100' },
-      ],
-    });
-    const entry = f.index.updates[0] as { artifact: { path: string }; signature: { path: string } };
-    const form = async () => {
-      const data = new FormData();
-      data.set('manifest', JSON.stringify(entry));
-      data.set(
-        'artifact',
-        new Blob([await readFile(join(f.dir, entry.artifact.path))]),
-        'agent.zip',
-      );
-      data.set(
-        'signature',
-        new Blob([await readFile(join(f.dir, entry.signature.path))]),
-        'agent.zip.p7s',
-      );
-      return data;
-    };
-    const first = await pipeline.api<{ id: string; updateId: string }>(
-      'POST',
-      '/v1/imports',
-      await form(),
-    );
-    expect(first.status).toBe(202);
-    await eventually(async () => {
-      const u = await pipeline.api<{ state: string }>('GET', `/v1/updates/${first.body.updateId}`);
-      return u.body?.state === 'published' ? true : undefined;
-    }, 'manual import to be published');
-    const again = await pipeline.api<{ updateId: string }>('POST', '/v1/imports', await form());
-    expect(again.status).toBe(200);
-    expect(again.body.updateId).toBe(first.body.updateId);
-  });
-
-  it('answers 400 for a bad manual import and stores nothing', async () => {
-    const before = (await allUpdates(pipeline)).length;
-    const data = new FormData();
-    data.set(
-      'manifest',
-      JSON.stringify({
-        kind: 'security',
-        component: 'application-control-rules',
-        version: '26-001',
-      }),
-    );
-    data.set('artifact', new Blob([Buffer.from('x')]), 'a.bin');
-    data.set('signature', new Blob([Buffer.from('y')]), 'a.bin.p7s');
-    const local = await pipeline.api<{ message: string }>('POST', '/v1/imports', data);
-    expect(local.status).toBe(400);
-    expect(local.body.message).toMatch(/locally/);
-    const missing = new FormData();
-    missing.set('manifest', '{not json');
-    const res = await pipeline.api<{ message: string }>('POST', '/v1/imports', missing);
-    expect(res.status).toBe(400);
-    expect((await allUpdates(pipeline)).length).toBe(before);
   });
 
   it('stops a service at start-up with a readable list of bad settings', () => {
