@@ -56,6 +56,8 @@ export class TrustStore {
     material: TrustMaterial,
     policy: VerificationPolicy = DEFAULT_VERIFICATION_POLICY,
     chainCache = new ChainCache(),
+    /** Told about every acceptance with warnings (fail-open revocation), whoever verified. */
+    private readonly onWarnings?: (warnings: string[], result: CmsVerification) => void,
   ) {
     this.snapshot = Object.freeze({ ...material, policy, version: 1 });
     this.chainCache = chainCache;
@@ -77,9 +79,9 @@ export class TrustStore {
   }
 
   /** verifyDetachedCms with this store's current trust and policy. */
-  verify(input: TrustedVerifyInput): Promise<CmsVerification> {
+  async verify(input: TrustedVerifyInput): Promise<CmsVerification> {
     const trust = this.snapshot;
-    return verifyDetachedCms({
+    const result = await verifyDetachedCms({
       ...input,
       trustAnchors: trust.anchors,
       extraCertificates: trust.intermediates,
@@ -88,5 +90,7 @@ export class TrustStore {
       revocation: { sources: trust.crls, failMode: trust.policy.revocationFailMode },
       chainCache: this.chainCache,
     });
+    if (result.warnings) this.onWarnings?.(result.warnings, result);
+    return result;
   }
 }

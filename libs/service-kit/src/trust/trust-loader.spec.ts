@@ -273,6 +273,27 @@ describe('TrustLoader: CRLs', () => {
     }
   });
 
+  it('fail-open: accepts without a usable CRL and logs a warning for every such acceptance', async () => {
+    const stale = join(dir, 'stale.crl');
+    await oldPki.makeCrl('intermediate', {
+      thisUpdate: new Date(Date.now() - 2 * 86_400_000),
+      nextUpdate: new Date(Date.now() - 86_400_000),
+      out: stale,
+    });
+    const { loader, lines } = await startLoader({
+      TRUST_ANCHORS: oldPki.trustAnchorsPem,
+      TRUST_CRLS: stale,
+      CRL_FAIL_MODE: 'open',
+    });
+    expect(await verdict(loader, oldPki.signers.rsa)).toBe('valid');
+    const warning = lines.find((l) => l.level === 40);
+    expect(warning).toMatchObject({
+      msg: 'signature accepted without a revocation check (CRL_FAIL_MODE=open)',
+      signer: oldPki.signers.rsa.subject,
+    });
+    expect(String(warning?.warnings)).toContain('is stale');
+  });
+
   it('redacts credentials in CRL locations', () => {
     expect(redactLocation('https://user:secret@crl.example/ca.crl')).toBe(
       'https://***@crl.example/ca.crl',

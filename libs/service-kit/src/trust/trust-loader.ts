@@ -58,7 +58,17 @@ export class TrustLoader {
       ...s,
       location: redactLocation(s.location),
     }));
-    this.store = new TrustStore({ ...settings.initial, crls: this.sources }, settings.policy);
+    this.store = new TrustStore(
+      { ...settings.initial, crls: this.sources },
+      settings.policy,
+      undefined,
+      // Every caller's acceptance without a revocation check is logged, index signatures too.
+      (warnings, result) =>
+        logger.warn(
+          { warnings, signer: result.signer.subject, content: result.content.sha256 },
+          'signature accepted without a revocation check (CRL_FAIL_MODE=open)',
+        ),
+    );
   }
 
   /** Fetches the CRL URLs once (so nothing is verified before they had a chance), then watches. */
