@@ -329,23 +329,26 @@ describe('OpenAPI document', () => {
     expect(responseSchema(status, 404)).toEqual({ $ref: '#/components/schemas/ErrorBody' });
   });
 
-  it('documents the multipart import, idempotent on the same update', () => {
+  it('documents the signed-bundle import: multipart, zip or tar, and every refusal', () => {
     const imports = op('post', '/v1/imports');
-    const body = (imports.requestBody as { content: Record<string, { schema: JsonObject }> })
-      .content['multipart/form-data'].schema;
-    expect(body.required).toEqual(['artifact', 'signature', 'manifest']);
-    const parts = body.properties as Record<string, JsonObject>;
-    expect(parts.artifact).toMatchObject({ type: 'string', format: 'binary' });
-    expect(parts.signature).toMatchObject({ type: 'string', format: 'binary' });
-    expect(parts.manifest).toMatchObject({
-      type: 'string',
-      contentSchema: { $ref: '#/components/schemas/FeedEntry' },
-    });
+    const content = (imports.requestBody as { content: Record<string, { schema: JsonObject }> })
+      .content;
+    expect(Object.keys(content).sort()).toEqual([
+      'application/x-tar',
+      'application/zip',
+      'multipart/form-data',
+    ]);
+    const form = content['multipart/form-data'].schema;
+    expect(form.required).toEqual(['index.json', 'index.json.p7s']);
+    expect(form.additionalProperties).toEqual({ type: 'string', format: 'binary' });
+    expect(content['application/zip'].schema).toEqual({ type: 'string', format: 'binary' });
     expect(Object.keys(imports.responses as object).sort()).toEqual(
-      ['200', '202', '400', '401', '403', '413', '415'].sort(),
+      ['200', '202', '400', '401', '403', '413', '415', '422', '503', '507'].sort(),
     );
     expect(responseSchema(imports, 200)).toEqual({ $ref: '#/components/schemas/ImportAccepted' });
     expect(responseSchema(imports, 202)).toEqual({ $ref: '#/components/schemas/ImportAccepted' });
+    const accepted = deref(openapi, { $ref: '#/components/schemas/ImportAccepted' });
+    expect(accepted).toMatchObject({ required: ['id', 'feed', 'sequence', 'entries'] });
   });
 
   it('documents update and alert listings with their query parameters', () => {

@@ -40,16 +40,15 @@ export const REST_SERVER_URL = 'http://127.0.0.1:8080';
 export const OPENAPI_DOCUMENT_PATH = `${REST_BASE_PATH}/openapi.json`;
 export const HEALTH_PATHS = { live: '/healthz/live', ready: '/healthz/ready' } as const;
 
-/** Multipart parts of `POST /v1/imports`. */
-export const IMPORT_PARTS = {
-  artifact: 'artifact',
-  signature: 'signature',
-  manifest: 'manifest',
+/** The parts every `POST /v1/imports` multipart bundle starts with; the others are named by the index. */
+export const IMPORT_INDEX_PARTS = {
+  index: 'index.json',
+  signature: 'index.json.p7s',
 } as const;
 
 const TAGS: { name: string; service: ServiceName | null; description: string }[] = [
   { name: 'feeds', service: 'ingest', description: 'Vendor feed synchronisation.' },
-  { name: 'imports', service: 'ingest', description: 'Manual import of an update.' },
+  { name: 'imports', service: 'ingest', description: 'Manual import of a signed bundle.' },
   { name: 'updates', service: 'distribution', description: 'Updates and their lifecycle.' },
   { name: 'openapi', service: 'distribution', description: 'This document.' },
   { name: 'alerts', service: 'alerting', description: 'Alerts raised by the pipeline.' },
@@ -170,15 +169,21 @@ export function buildOpenApi(): JsonObject {
     },
     [`${REST_BASE_PATH}/imports`]: {
       post: {
-        operationId: 'importUpdate',
+        operationId: 'importBundle',
         tags: ['imports'],
-        summary: 'Import an update by hand',
+        summary: 'Import updates by hand from a signed bundle',
         description: [
-          'Uploads an update the way a feed would list it: the artifact, its detached CMS signature',
-          '(DER) and the manifest (the feed entry, as JSON). The update then goes through the same',
-          'checks as one from a feed. Idempotent: the same update (kind, component, platform, version',
-          'and SHA-256) always has the same id, so importing it again answers `200` with the existing',
-          'update instead of a conflict.',
+          'Uploads what the vendor signs: `index.json`, `index.json.p7s` and the files the index',
+          'names (artifact and detached signature per entry, under the paths the index gives), as',
+          'multipart parts (field name = path), a zip or a tar. The index is verified exactly like',
+          "a feed's (signature over its bytes first, then schema, expiry and rollback per feed",
+          'name) before any other file is read; every file must be named by it and is cut off at',
+          'its signed size; an artifact must have the signed SHA-256 and its signature must verify',
+          'before anything is recorded, so nothing uploaded can change the fate of an update with',
+          'other bytes. In a tar the index and its signature must be the first two files. Entries',
+          'the bundle carries no file of are not imported. Accepted entries are announced as',
+          '`updates.v1.imported` with `source.type = manual` and go through the same checks as',
+          'feed entries. Idempotent: the same bundle answers `200` with the same ids.',
         ].join(' '),
         requestBody: {
           required: true,
@@ -186,46 +191,49 @@ export function buildOpenApi(): JsonObject {
             'multipart/form-data': {
               schema: {
                 type: 'object',
+                description:
+                  'One file part per file, its field name the path the index gives it; no text fields.',
                 properties: {
-                  [IMPORT_PARTS.artifact]: {
+                  [IMPORT_INDEX_PARTS.index]: {
                     type: 'string',
                     format: 'binary',
-                    contentMediaType: 'application/octet-stream',
-                    description:
-                      'The update artifact; its size and SHA-256 must match the manifest.',
+                    description: 'The signed index, first part.',
                   },
-                  [IMPORT_PARTS.signature]: {
+                  [IMPORT_INDEX_PARTS.signature]: {
                     type: 'string',
                     format: 'binary',
-                    contentMediaType: 'application/pkcs7-signature',
-                    description: 'Detached CMS (PKCS #7) signature over the artifact, DER encoded.',
-                  },
-                  [IMPORT_PARTS.manifest]: {
-                    type: 'string',
-                    contentMediaType: 'application/json',
-                    contentSchema: schemaRef('FeedEntry'),
-                    description: 'The feed entry of the update, as a JSON string.',
+                    description: 'Detached CMS (DER) over index.json, second part.',
                   },
                 },
-                required: Object.values(IMPORT_PARTS),
-              },
-              encoding: {
-                [IMPORT_PARTS.artifact]: { contentType: 'application/octet-stream' },
-                [IMPORT_PARTS.signature]: {
-                  contentType: 'application/pkcs7-signature, application/octet-stream',
-                },
-                [IMPORT_PARTS.manifest]: { contentType: 'application/json, text/plain' },
+                additionalProperties: { type: 'string', format: 'binary' },
+                required: Object.values(IMPORT_INDEX_PARTS),
               },
             },
+            'application/zip': { schema: { type: 'string', format: 'binary' } },
+            'application/x-tar': { schema: { type: 'string', format: 'binary' } },
           },
         },
         responses: {
           200: response(
-            'The same update was imported before; its existing id.',
+            'The same bundle was imported before; its existing ids.',
             schemaRef('ImportAccepted'),
           ),
           202: response('Imported; the checks run asynchronously.', schemaRef('ImportAccepted')),
           ...badRequest,
+          413: response(
+            'A file is larger than its signed size (or a cap), or the bundle is too large.',
+            schemaRef('ErrorBody'),
+          ),
+          415: response('Not a multipart, zip or tar body.', schemaRef('ErrorBody')),
+          422: response(
+            'The index is refused (signature, expiry, rollback) or a file does not match what it signs.',
+            schemaRef('ErrorBody'),
+          ),
+          503: response(
+            'Every upload slot is taken (IMPORT_MAX_CONCURRENT); see Retry-After.',
+            schemaRef('ErrorBody'),
+          ),
+          507: response('Not enough disk space left to receive it.', schemaRef('ErrorBody')),
         },
         ...routed('ingest'),
       },
