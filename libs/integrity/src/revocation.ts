@@ -70,12 +70,13 @@ function checkCertificate(
   sources: readonly CrlSource[],
   now: Date,
 ): string | undefined {
-  const issued = sources.filter((s) => s.crl && crlFor(s.crl, cert, issuer));
+  const issued = sources.flatMap(({ location, crl }) =>
+    crl && crlFor(crl, cert, issuer) ? [{ location, crl }] : [],
+  );
   if (issued.length === 0) return undefined;
   const problems: string[] = [];
   let usable = 0;
   for (const { location, crl } of issued) {
-    if (!crl) continue;
     const problem = whyUnusable(crl, issuer, now);
     if (problem) {
       problems.push(`CRL ${location} ${problem}`);
