@@ -229,6 +229,7 @@ describe('API roles: every route x every caller', () => {
     const line = log
       .split('\n')
       .find((l) => l.includes('"url":"/v1/feeds/sync"') && l.includes('"name":"test-operator"'));
+    expect(line?.split('"actor"')).toHaveLength(2); // once, on the final line
     expect(JSON.parse(line ?? '{}')).toMatchObject({
       req: { method: 'POST' },
       actor: { type: 'token', name: 'test-operator', role: 'operator' },

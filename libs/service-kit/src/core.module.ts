@@ -53,11 +53,15 @@ const pinoHttpOptions = (logger: Logger): Options<IncomingMessage, ServerRespons
       url: req.url,
     }),
   },
-  customProps: (req) => {
-    const actor = (req as AuthenticatedRequest).actor;
-    return actor ? { actor } : {};
-  },
+  // On the final line only: pino-http's customProps repeats nested objects on it.
+  customSuccessObject: (req, _res, line: object) => withActor(req, line),
+  customErrorObject: (req, _res, _err, line: object) => withActor(req, line),
 });
+
+const withActor = (req: IncomingMessage, line: object): object => {
+  const actor = (req as AuthenticatedRequest).actor;
+  return actor ? { ...line, actor } : line;
+};
 
 /** The outbox sweeper runs on every replica from start-up until shutdown. */
 @Injectable()

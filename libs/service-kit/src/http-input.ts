@@ -156,6 +156,7 @@ export interface HttpInputOptions {
  */
 export function configureHttpInput(app: NestExpressApplication, options: HttpInputOptions): void {
   const { authenticator, jsonLimitBytes, logger } = options;
+  app.disable('x-powered-by');
   app.use(authenticateFirst(authenticator, logger));
   app.useGlobalInterceptors(new JsonBodyInterceptor(jsonLimitBytes));
   app.useGlobalFilters(
