@@ -9,7 +9,6 @@ export const OPERATION_ROLES: Readonly<Record<string, readonly Role[]>> = {
   requestFeedSync: ['operator'],
   getFeedSync: ['viewer'],
   importBundle: ['operator'],
-  importUpdate: ['operator'], // the unsigned-manifest import, until the bundle import replaces it
   listUpdates: ['viewer'],
   getUpdate: ['viewer'],
   listAlerts: ['viewer'],
