@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Actor } from '@sup/contracts';
 import type { TrustStore } from '@sup/integrity';
 import { AuditTrail, ROOT_LOGGER, SERVICE_CONFIG, TRUST_STORE } from '@sup/service-kit';
@@ -21,6 +21,9 @@ import type { SourceLimits } from './bundle-source';
 import { ImportRefusal } from './import-refusal';
 import { UploadGate } from './upload-gate';
 
+/** An upload directory nothing was written to for this long belongs to a dead upload. */
+const STALE_UPLOAD_MS = 6 * 3_600_000;
+
 /** The index schema allows 10,000 entries: two files each, plus the index and its signature. */
 const MAX_FILES = 2 + 2 * 10_000;
 
@@ -38,7 +41,7 @@ export interface ImportResult {
  * anything is recorded or stored, and the upload's temp directory is always removed.
  */
 @Injectable()
-export class ManualImportService {
+export class ManualImportService implements OnApplicationBootstrap {
   private readonly gate: UploadGate;
   private readonly intakeLimits: IntakeLimits;
   private readonly sourceLimits: SourceLimits;
@@ -61,6 +64,16 @@ export class ManualImportService {
       signatureMaxBytes: SIGNATURE_MAX_BYTES,
     };
     this.sourceLimits = { maxBundleBytes: l.maxBundleBytes, maxFiles: MAX_FILES };
+  }
+
+  /** Uploads cut short by a crash (of this or another replica) left their temp files behind. */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      const removed = await this.gate.sweepStale(STALE_UPLOAD_MS);
+      if (removed.length > 0) this.logger.info({ removed }, 'stale upload directories removed');
+    } catch (err) {
+      this.logger.warn({ err }, 'could not sweep stale upload directories');
+    }
   }
 
   async importBundle(req: IncomingMessage, actor: Actor): Promise<ImportResult> {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImportRefusal } from './import-refusal';
@@ -68,5 +68,21 @@ describe('UploadGate', () => {
     expect(await readdir(join(root, 'uploads'))).toEqual([]);
     const again = await refusal(g.enter(1));
     expect(again.code).toBe('insufficient-storage'); // not 'busy': the slot was given back
+  });
+
+  it('sweeps what a crashed upload left, not an upload still being written', async () => {
+    const g = gate();
+    const uploads = join(root, 'uploads');
+    const dead = join(uploads, 'imp-dead');
+    await mkdir(dead, { recursive: true });
+    await writeFile(join(dead, 'part'), 'x');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(dead, 'part'), hourAgo, hourAgo);
+    await utimes(dead, hourAgo, hourAgo);
+    const live = await g.enter(1);
+    await writeFile(join(live.tempDir, 'part'), 'being written');
+    expect(await g.sweepStale(600_000)).toEqual(['imp-dead']);
+    expect(await readdir(uploads)).toEqual([live.tempDir.slice(uploads.length + 1)]);
+    await live.leave();
   });
 });

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImportRefusal, tooLarge } from './import-refusal';
 
@@ -26,6 +26,24 @@ export class UploadGate {
   private active = 0;
 
   constructor(private readonly limits: UploadGateLimits) {}
+
+  /**
+   * Removes what uploads cut short by a crash left behind (a finished or refused upload removes its
+   * own): directories nothing has been written to for `idleMs`. Replicas share the directory, so
+   * an age well past any live upload's silence is what tells a dead one from a slow one.
+   */
+  async sweepStale(idleMs: number, now = Date.now()): Promise<string[]> {
+    const { uploadDir } = this.limits;
+    const names = await readdir(uploadDir).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const name of names) {
+      const path = join(uploadDir, name);
+      if ((await lastWrite(path)) > now - idleMs) continue;
+      await rm(path, { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
 
   async enter(
     declaredLength: number | undefined,
@@ -78,4 +96,17 @@ export class UploadGate {
       },
     };
   }
+}
+
+/** The latest modification time of a path or, for a directory, of anything directly in it. */
+async function lastWrite(path: string): Promise<number> {
+  const own = await stat(path).catch(() => undefined);
+  if (!own) return Number.POSITIVE_INFINITY;
+  if (!own.isDirectory()) return own.mtimeMs;
+  let latest = own.mtimeMs;
+  for (const name of await readdir(path).catch(() => [] as string[])) {
+    const child = await stat(join(path, name)).catch(() => undefined);
+    if (child) latest = Math.max(latest, child.mtimeMs);
+  }
+  return latest;
 }
