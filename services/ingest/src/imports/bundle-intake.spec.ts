@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pack } from 'tar-stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IngestConfig } from '../config';
@@ -224,6 +225,24 @@ describe('archive entries', () => {
     const evil = [...files.slice(0, 2), { path: '../../etc/evil', bytes: Buffer.from('x') }];
     expect(await formats.tar(evil)).toMatchObject({ status: 400, body: { code: 'path-escape' } });
     expect(await formats.zip(evil)).toMatchObject({ status: 400, body: { code: 'path-escape' } });
+  });
+
+  it('refuses a text field in a multipart bundle and a link in a tar', async () => {
+    const form = multipartBundle(files.slice(0, 2));
+    form.append('note', 'not a file');
+    expect(await send(form)).toMatchObject({ status: 400, body: { code: 'not-a-file' } });
+    const archive = pack();
+    for (const f of files.slice(0, 2))
+      archive.entry({ name: f.path, size: f.bytes.length }, f.bytes);
+    archive.entry({ name: files[2].path, type: 'symlink', linkname: '/etc/passwd' });
+    archive.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+    const tar = Buffer.concat(chunks);
+    expect(await send(tar, 'application/x-tar')).toMatchObject({
+      status: 400,
+      body: { code: 'not-a-file' },
+    });
   });
 
   it('takes ./-prefixed names as tar writes them for a directory', async () => {
