@@ -27,7 +27,7 @@ const jitter = (ms: number): Promise<void> =>
 
 /**
  * Appends records to the chain. Correctness rests on the stream alone: every record is published
- * with the sequence (and message id) it expects before it, so of several replicas exactly one wins
+ * with the sequence it expects before it (see ChainStore.append), so of several replicas exactly one wins
  * each position and the others chain their records again after the new tail. Within a process the
  * handlers' records are also queued and appended together (a group commit), so one process does
  * not race itself; nothing depends on that queue for correctness.
@@ -83,20 +83,22 @@ export class ChainAppender {
   private async appendAll(items: Pending[]): Promise<void> {
     let remaining = items;
     for (let round = 1; remaining.length > 0; round++) {
+      this.lastCheckpointSeq ??= await this.store.lastCheckpointSeq();
       const { appends, itemOf } = this.chain(await this.store.tail(), remaining);
+      if (appends.length === 0) return; // only a checkpoint, and the chain ends with one
       const results = await this.store.append(appends);
-      const firstMiss = results.findIndex((r) => r !== 'stored' && r !== 'duplicate');
-      const done = firstMiss < 0 ? results.length : firstMiss;
-      // What is left: records after the first miss, except duplicates (JetStream answers those
-      // before it checks positions, so they are chained already). A checkpoint left out because
-      // it would have followed another one is not needed at all.
-      const left = new Set(
-        appends.flatMap((_, j) => (j >= done && results[j] !== 'duplicate' ? [itemOf[j]] : [])),
-      );
+      // The store stops at the first record not stored: a duplicate is chained already (this
+      // source, by another replica or an earlier attempt); the rest need the new tail.
+      const stopped = results.at(-1);
+      const done = results.length - (stopped === 'stored' || stopped === 'duplicate' ? 0 : 1);
+      // A checkpoint left out because it would have followed another one is not needed at all.
+      const left = new Set(appends.flatMap((_, j) => (j >= done ? [itemOf[j]] : [])));
       const keep = remaining.filter((_, i) => left.has(i));
-      const duplicates = results.filter((r) => r === 'duplicate').length;
-      if (duplicates > 0) {
-        this.logger.info({ duplicates }, 'source events already on the audit chain (redelivered)');
+      if (stopped === 'duplicate') {
+        this.logger.info(
+          { msgId: appends[done - 1].msgId },
+          'already on the audit chain (redelivered)',
+        );
       }
       const failure = results.find((r): r is Error => r instanceof Error);
       if (failure && done === 0) throw failure;
@@ -108,22 +110,25 @@ export class ChainAppender {
       for (const a of appends.slice(0, done)) {
         if (a.record.kind === 'checkpoint') this.lastCheckpointSeq = a.record.seq;
       }
-      if (keep.length > 0) {
+      if (stopped === 'lost-race') {
         this.logger.debug({ round, left: keep.length }, 'audit chain moved on; chaining again');
         await jitter(Math.min(200, 5 * round));
-      } else {
-        await this.checkpointAfter(appends[done - 1]?.record);
       }
       remaining = keep;
     }
   }
 
-  /** Seals the records after `tail`; a checkpoint signs whatever ends up just before it. */
+  /**
+   * Seals the records after `tail`; a checkpoint signs whatever ends up just before it. One is
+   * added (for no item) once `checkpointEvery` records follow the last, so a busy chain is
+   * anchored as often as a quiet one.
+   */
   private chain(tail: Tail, items: readonly Pending[]): { appends: Append[]; itemOf: number[] } {
     const appends: Append[] = [];
     const itemOf: number[] = [];
     let prev: Tail = tail;
-    items.forEach((item, i) => {
+    let anchored = tail.kind === 'checkpoint' ? tail.seq : (this.lastCheckpointSeq ?? 0);
+    const add = (item: Pending, index: number): void => {
       if (item.kind === 'checkpoint' && (prev.seq === 0 || prev.kind === 'checkpoint')) return;
       const content =
         item.kind === 'checkpoint'
@@ -138,24 +143,14 @@ export class ChainAppender {
       // Two replicas checkpointing the same head share the message id: one record, not two.
       const msgId = item.kind === 'checkpoint' ? `audit:checkpoint:${prev.seq}` : item.msgId;
       appends.push({ record, msgId });
-      itemOf.push(i);
+      itemOf.push(index);
       prev = { seq: record.seq, hash: record.hash, kind: record.kind };
+      if (record.kind === 'checkpoint') anchored = record.seq;
+    };
+    items.forEach((item, i) => {
+      add(item, i);
+      if (prev.seq - anchored >= this.options.checkpointEvery) add({ kind: 'checkpoint' }, -1);
     });
     return { appends, itemOf };
-  }
-
-  /** Queues a checkpoint once `checkpointEvery` records followed the last one. */
-  private async checkpointAfter(last: AuditRecord | undefined): Promise<void> {
-    if (!last || last.kind === 'checkpoint') return;
-    this.lastCheckpointSeq ??= await this.store.lastCheckpointSeq();
-    if (last.seq - this.lastCheckpointSeq < this.options.checkpointEvery) return;
-    this.lastCheckpointSeq = await this.store.lastCheckpointSeq();
-    if (last.seq - this.lastCheckpointSeq < this.options.checkpointEvery) return;
-    // Nobody waits for it: a checkpoint that fails is made by the timer instead.
-    this.queue.push({
-      items: [{ kind: 'checkpoint' }],
-      resolve: () => {},
-      reject: (err) => this.logger.warn({ err }, 'audit checkpoint failed; the timer retries it'),
-    });
   }
 }

@@ -9,9 +9,8 @@ import {
 } from '@sup/contracts';
 import type { JetStreamConnection } from '@sup/jetstream';
 
-/** JetStream's answers when `Nats-Expected-Last-Sequence` / `-Last-Msg-Id` do not hold. */
+/** JetStream's answer when `Nats-Expected-Last-Sequence` does not hold. */
 const WRONG_LAST_SEQUENCE = 10071;
-const WRONG_LAST_MSG_ID = 10070;
 
 /** The chain's end, and what kind of record is there. */
 export interface Tail extends ChainTail {
@@ -72,36 +71,39 @@ export class ChainStore {
   }
 
   /**
-   * Publishes consecutive records pipelined. Each must find the stream exactly as the one before
-   * left it: the first expects the tail's sequence, the others also the previous record's message
-   * id, so once one position is taken by another replica every later record fails too instead of
-   * landing after a stranger. JetStream checks the message id before the expected sequence: a
-   * record whose source is already chained comes back `duplicate` whatever position it expected.
+   * Publishes consecutive records one after the other, each with the sequence it must follow, and
+   * stops at the first that is not stored: its result is the last one returned. Not pipelined on
+   * purpose: JetStream answers a known message id as a duplicate before it checks the expected
+   * sequence, so after a duplicate (this source chained by another replica, perhaps at that very
+   * position with other bytes) no later record may land on what this one assumed. Once a record
+   * is acknowledged as stored at its sequence, the next one expecting that sequence can only
+   * follow it.
    */
   async append(appends: readonly Append[]): Promise<AppendResult[]> {
-    const subjectOf = (a: Append): string =>
+    const results: AppendResult[] = [];
+    for (const a of appends) {
+      const result = await this.publish(a);
+      results.push(result);
+      if (result !== 'stored') break;
+    }
+    return results;
+  }
+
+  private async publish(a: Append): Promise<AppendResult> {
+    const subject =
       a.record.kind === 'checkpoint' ? AUDIT_CHAIN_CHECKPOINT_SUBJECT : AUDIT_CHAIN_RECORD_SUBJECT;
-    const publishes = appends.map((a, i) =>
-      this.connection.js.publish(subjectOf(a), JSON.stringify(a.record), {
+    try {
+      const ack = await this.connection.js.publish(subject, JSON.stringify(a.record), {
         msgID: a.msgId,
-        expect: {
-          lastSequence: a.record.seq - 1,
-          ...(i > 0 ? { lastMsgID: appends[i - 1].msgId } : {}),
-        },
-      }),
-    );
-    const settled = await Promise.allSettled(publishes);
-    return settled.map((s): AppendResult => {
-      if (s.status === 'fulfilled') return s.value.duplicate ? 'duplicate' : 'stored';
-      const error: unknown = s.reason;
-      if (
-        error instanceof JetStreamApiError &&
-        (error.code === WRONG_LAST_SEQUENCE || error.code === WRONG_LAST_MSG_ID)
-      ) {
+        expect: { lastSequence: a.record.seq - 1 },
+      });
+      return ack.duplicate ? 'duplicate' : 'stored';
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE) {
         return 'lost-race';
       }
       return error instanceof Error ? error : new Error(String(error));
-    });
+    }
   }
 }
 
