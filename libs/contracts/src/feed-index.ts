@@ -1,6 +1,15 @@
 import { z } from 'zod';
 
 /**
+ * zod's ISO check takes offsets such as "+25:00" that Date cannot read: such an `expiresAt` would
+ * compare as NaN and never expire (found by fuzzing), so the date must also parse.
+ */
+const IndexDateTimeSchema = z
+  .string()
+  .datetime({ offset: true })
+  .refine((s) => Number.isFinite(Date.parse(s)), 'must be a date and time that exists');
+
+/**
  * The signed document at `<feed base>/index.json`. Entries are kept as raw objects here and
  * validated one by one with `FeedEntrySchema`, so one bad entry is rejected on its own instead of
  * refusing the whole feed.
@@ -13,8 +22,8 @@ export const FeedIndexSchema = z
       .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be a feed name such as "acme-active-update"'),
     // A safe integer: past 2^53 two sequences can compare equal, defeating rollback protection.
     sequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    generatedAt: z.string().datetime({ offset: true }),
-    expiresAt: z.string().datetime({ offset: true }),
+    generatedAt: IndexDateTimeSchema,
+    expiresAt: IndexDateTimeSchema,
     updates: z.array(z.record(z.unknown())).max(10_000),
   })
   .strict();

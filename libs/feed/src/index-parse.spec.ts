@@ -28,6 +28,12 @@ describe('parseFeedIndex', () => {
     ],
     ['a missing field', bytes(noExpiry), 'schema', 'expiresAt: Required'],
     ['a sequence past 2^53', bytes({ ...validIndex, sequence: 2 ** 60 }), 'schema', 'sequence:'],
+    [
+      'an expiry Date cannot read (it would never expire)',
+      bytes({ ...validIndex, expiresAt: '2026-04-01T00:00:00+25:00' }),
+      'schema',
+      'expiresAt:',
+    ],
   ])('reports %s with its problem', (_name, input, problem, issue) => {
     const result = parseFeedIndex(input);
     expect(result.ok).toBe(false);

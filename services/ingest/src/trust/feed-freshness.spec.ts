@@ -29,6 +29,11 @@ describe('feedFreshness (rollback and freeze protection)', () => {
     expect(feedFreshness(stale, 'd1', undefined, now)?.rule).toBe('index-expired');
   });
 
+  it('treats an expiry it cannot read as expired', () => {
+    const odd = index({ expiresAt: '2026-12-05T09:00:00+25:00' });
+    expect(feedFreshness(odd, 'd1', undefined, now)?.rule).toBe('index-expired');
+  });
+
   it('refuses an index generated after it expires', () => {
     const bad = index({ generatedAt: '2026-12-06T00:00:00Z' });
     expect(feedFreshness(bad, 'd1', undefined, now)?.rule).toBe('index-generated-after-expiry');

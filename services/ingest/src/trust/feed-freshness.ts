@@ -15,7 +15,8 @@ export function feedFreshness(
   accepted: FeedState | undefined,
   now: Date,
 ): { rule: FreshnessRule; message: string } | null {
-  if (Date.parse(index.expiresAt) <= now.getTime()) {
+  // `!(x > now)` rather than `x <= now`: an unreadable date (NaN) counts as expired.
+  if (!(Date.parse(index.expiresAt) > now.getTime())) {
     return {
       rule: 'index-expired',
       message: `index.json of feed ${index.feed} expired at ${index.expiresAt}; a stale feed is refused (freeze protection)`,

@@ -144,7 +144,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
 );
 
-function applyMutation(doc: Json, m: Mutation): void {
+function applyMutation(doc: Json, mutation: Mutation): void {
+  // A copy: constants (the same `{}` every run) must not carry one run's mutations to the next.
+  const m =
+    'value' in mutation ? { ...mutation, value: structuredClone(mutation.value) } : mutation;
   const parentPath = m.op === 'add-key' ? m.path : m.path.slice(0, -1);
   let parent = doc as Record<string | number, Json>;
   for (const step of parentPath) {
@@ -153,6 +156,8 @@ function applyMutation(doc: Json, m: Mutation): void {
     parent = next as Record<string | number, Json>;
   }
   if (m.op === 'add-key') {
+    // Keys on objects only: an array given a "constructor" key breaks the mutator's own splice.
+    if (Array.isArray(parent)) return;
     const target = parent[m.key as never];
     if (typeof target === 'object' && target !== null) return;
     Object.defineProperty(parent, m.key, { value: m.value, enumerable: true, writable: true });
