@@ -1,11 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Authenticator, CurrentActor, Public, RouteCatalog, Roles, sha256Hex } from '@sup/auth';
-import { ROLES, type Actor, type Role } from '@sup/contracts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
+import { CurrentActor, Public, RouteCatalog, Roles } from '@sup/auth';
+import type { Actor, Role } from '@sup/contracts';
+import { startApiUnderTest, type ApiUnderTest } from '@sup/testing';
 import { AcceptsBody, createHttpApp, HttpEdgeModule } from './http-input';
 
 /** What reached the handlers, to prove that refused requests never do. */
@@ -67,34 +63,21 @@ class ProbeController {
 }
 
 describe('the shared HTTP edge: tokens, roles, body types and limits', () => {
-  let app: NestExpressApplication;
-  let base: string;
-  const tokens = new Map<Role, string>(ROLES.map((r) => [r, `tok-${r}-${r.length * 7919}`]));
+  let api: ApiUnderTest;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sup-http-edge-'));
-    const file = join(dir, 'tokens.json');
-    const entries = [...tokens].map(([role, t]) => ({
-      name: `t-${role}`,
-      role,
-      sha256: sha256Hex(t),
-    }));
-    writeFileSync(file, JSON.stringify({ tokens: entries }));
-    const logger = pino({ level: 'silent' });
-    const authenticator = Authenticator.create({ tokensFile: file, allowNoAuth: false }, logger);
-    app = await createHttpApp(
-      {
-        module: class TestModule {},
-        imports: [HttpEdgeModule.forRoot(authenticator)],
-        controllers: [ThingsController, ProbeController],
-      },
-      { authenticator, jsonLimitBytes: 1024, logger },
+    api = await startApiUnderTest(({ authenticator, logger }) =>
+      createHttpApp(
+        {
+          module: class TestModule {},
+          imports: [HttpEdgeModule.forRoot(authenticator)],
+          controllers: [ThingsController, ProbeController],
+        },
+        { authenticator, jsonLimitBytes: 1024, logger },
+      ),
     );
-    app.useLogger(false);
-    await app.listen(0, '127.0.0.1');
-    base = await app.getUrl();
   });
-  afterAll(() => app?.close());
+  afterAll(() => api?.close());
   beforeEach(() => {
     reached.length = 0;
   });
@@ -105,10 +88,10 @@ describe('the shared HTTP edge: tokens, roles, body types and limits', () => {
     opts: { as?: string; body?: string; type?: string } = {},
   ) => {
     const headers: Record<string, string> = {};
-    const token = opts.as && (tokens.get(opts.as as Role) ?? opts.as);
+    const token = opts.as && (api.tokens.get(opts.as as Role) ?? opts.as);
     if (token) headers.authorization = `Bearer ${token}`;
     if (opts.type) headers['content-type'] = opts.type;
-    return fetch(`${base}${path}`, { method, headers, body: opts.body });
+    return fetch(`${api.base}${path}`, { method, headers, body: opts.body });
   };
 
   it('answers the probes without a token', async () => {
@@ -123,7 +106,9 @@ describe('the shared HTTP edge: tokens, roles, body types and limits', () => {
     const bad = await call('GET', '/v1/things', { as: 'not-a-token' });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
-    const garbled = await fetch(`${base}/v1/things`, { headers: { authorization: 'Basic Zm9v' } });
+    const garbled = await fetch(`${api.base}/v1/things`, {
+      headers: { authorization: 'Basic Zm9v' },
+    });
     expect(garbled.status).toBe(401);
     // Unknown paths are closed too: a caller without a token learns nothing about the routes.
     expect((await call('GET', '/v1/nothing-here')).status).toBe(401);
@@ -246,7 +231,7 @@ describe('the shared HTTP edge: tokens, roles, body types and limits', () => {
   });
 
   it('lists every route with who may call it (what start-up checks)', () => {
-    const routes = app.get(RouteCatalog).routes();
+    const routes = api.app.get(RouteCatalog).routes();
     expect(routes).toEqual(
       expect.arrayContaining([
         { method: 'GET', path: '/v1/things', public: false, roles: ['viewer'] },

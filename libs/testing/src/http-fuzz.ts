@@ -1,53 +1,45 @@
-import type { Provider, Type } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { Authenticator, sha256Hex } from '@sup/auth';
 import { ROLES, type Role } from '@sup/contracts';
-import { createHttpApp, HttpEdgeModule } from '@sup/service-kit';
 import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 
 /** A service's real HTTP stack (guards, body parser, error filter) around some of its controllers. */
 export interface ApiUnderTest {
+  app: INestApplication;
   base: string;
   tokens: ReadonlyMap<Role, string>;
   close(): Promise<void>;
 }
 
 /**
- * Starts the controllers with the same edge `runService` gives a service, on a loopback port,
- * with one token per role. What sits behind the controllers is the caller's: typically a stand-in
- * that records what reached it, so a test can prove refused requests never do.
+ * Starts an app on a loopback port with one token per role. `build` makes it with the shared
+ * HTTP edge (service-kit's `createHttpApp` and `HttpEdgeModule`, given this authenticator), so
+ * it is the stack `runService` gives a service. What sits behind the controllers is the
+ * caller's: typically a stand-in that records what reached it, so a test can prove refused
+ * requests never do.
  */
-export async function startApiUnderTest(parts: {
-  controllers: Type[];
-  providers: Provider[];
-  jsonLimitBytes?: number;
-}): Promise<ApiUnderTest> {
+export async function startApiUnderTest(
+  build: (edge: { authenticator: Authenticator; logger: Logger }) => Promise<INestApplication>,
+): Promise<ApiUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'sup-api-'));
   const tokens = new Map(ROLES.map((r) => [r, `fz_${r}_${sha256Hex(dir + r).slice(0, 24)}`]));
   const tokensFile = join(dir, 'tokens.json');
   const entries = [...tokens].map(([role, t]) => ({
-    name: `fz-${role}`,
+    name: `t-${role}`,
     role,
     sha256: sha256Hex(t),
   }));
   writeFileSync(tokensFile, JSON.stringify({ tokens: entries }));
   const logger = pino({ level: 'silent' });
   const authenticator = Authenticator.create({ tokensFile, allowNoAuth: false }, logger);
-  const app = await createHttpApp(
-    {
-      module: class ApiUnderTestModule {},
-      imports: [HttpEdgeModule.forRoot(authenticator)],
-      controllers: parts.controllers,
-      providers: parts.providers,
-    },
-    { authenticator, jsonLimitBytes: parts.jsonLimitBytes ?? 64 * 1024, logger },
-  );
+  const app = await build({ authenticator, logger });
   app.useLogger(false);
   await app.listen(0, '127.0.0.1');
-  return { base: await app.getUrl(), tokens, close: () => app.close() };
+  return { app, base: await app.getUrl(), tokens, close: () => app.close() };
 }
 
 /** Who calls: a role's token, none, or something that is not a valid token. */

@@ -1,5 +1,6 @@
 import { NotFoundException } from '@nestjs/common';
 import { ListUpdatesQuerySchema, UpdateIdSchema } from '@sup/contracts';
+import { createHttpApp, HttpEdgeModule } from '@sup/service-kit';
 import {
   authorization,
   callerArb,
@@ -33,10 +34,17 @@ describe('GET /v1/updates under fuzzing', () => {
   const rejections = watchUnhandledRejections();
 
   beforeAll(async () => {
-    api = await startApiUnderTest({
-      controllers: [UpdatesController],
-      providers: [{ provide: UpdateViewService, useValue: view }],
-    });
+    api = await startApiUnderTest(({ authenticator, logger }) =>
+      createHttpApp(
+        {
+          module: class UpdatesApi {},
+          imports: [HttpEdgeModule.forRoot(authenticator)],
+          controllers: [UpdatesController],
+          providers: [{ provide: UpdateViewService, useValue: view }],
+        },
+        { authenticator, jsonLimitBytes: 64 * 1024, logger },
+      ),
+    );
   });
   afterAll(async () => {
     rejections.stop();

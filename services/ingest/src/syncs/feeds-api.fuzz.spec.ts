@@ -1,5 +1,5 @@
 import { SyncRequestSchema, type Actor } from '@sup/contracts';
-import { SERVICE_CONFIG } from '@sup/service-kit';
+import { createHttpApp, HttpEdgeModule, SERVICE_CONFIG } from '@sup/service-kit';
 import {
   authorization,
   callerArb,
@@ -36,13 +36,20 @@ describe('POST /v1/feeds/sync under fuzzing', () => {
   const rejections = watchUnhandledRejections();
 
   beforeAll(async () => {
-    api = await startApiUnderTest({
-      controllers: [FeedsController],
-      providers: [
-        { provide: SyncRequests, useValue: syncs },
-        { provide: SERVICE_CONFIG, useValue: { feedUrl: FEED_URL } },
-      ],
-    });
+    api = await startApiUnderTest(({ authenticator, logger }) =>
+      createHttpApp(
+        {
+          module: class FeedsApi {},
+          imports: [HttpEdgeModule.forRoot(authenticator)],
+          controllers: [FeedsController],
+          providers: [
+            { provide: SyncRequests, useValue: syncs },
+            { provide: SERVICE_CONFIG, useValue: { feedUrl: FEED_URL } },
+          ],
+        },
+        { authenticator, jsonLimitBytes: 64 * 1024, logger },
+      ),
+    );
   });
   afterAll(async () => {
     rejections.stop();
