@@ -78,43 +78,36 @@ export class ManualImportService implements OnApplicationBootstrap {
 
   async importBundle(req: IncomingMessage, actor: Actor): Promise<ImportResult> {
     // One audit record per upload, accepted or refused: each request is an action of its own.
-    const auditId = `manual-import-${randomUUID()}`;
+    const audit = { id: `manual-import-${randomUUID()}`, action: 'manual-import', actor };
     let result: ImportResult;
     try {
       result = await this.receive(req, actor);
     } catch (error) {
-      if (error instanceof ImportRefusal) {
-        this.logger.warn(
-          { actor, code: error.code, status: error.getStatus() },
-          `manual import refused: ${error.message}`,
+      if (!(error instanceof ImportRefusal)) throw error;
+      const reason = `${error.code}: ${error.message}`;
+      this.logger.warn(
+        { actor, code: error.code, status: error.getStatus() },
+        `manual import refused: ${error.message}`,
+      );
+      // Nothing changed, so the client still learns why even if the audit log cannot be reached.
+      await this.audit
+        .record([
+          { ...audit, target: 'POST /v1/imports', outcome: 'refused', reason: clip(reason) },
+        ])
+        .catch((err: unknown) =>
+          this.logger.error({ err, actor, reason }, 'refused import not audited'),
         );
-        await this.audit.record([
-          {
-            id: auditId,
-            action: 'manual-import',
-            actor,
-            target: 'POST /v1/imports',
-            outcome: 'refused',
-            reason: `${error.code}: ${error.message}`.slice(0, 2_000),
-          },
-        ]);
-      }
       throw error;
     }
     const { id, feed, sequence, entries } = result;
     this.logger.info({ importId: id, actor, feed, sequence, entries }, 'manual import accepted');
+    const done = entries.map((e) => `${e.updateId} ${e.created ? 'imported' : 'recorded before'}`);
     await this.audit.record([
       {
-        id: auditId,
-        action: 'manual-import',
-        actor,
+        ...audit,
         target: id,
         outcome: 'accepted',
-        reason:
-          `feed ${feed} sequence ${sequence}: ${entries.map((e) => `${e.updateId} ${e.created ? 'imported' : 'recorded before'}`).join(', ')}`.slice(
-            0,
-            2_000,
-          ),
+        reason: clip(`feed ${feed} sequence ${sequence}: ${done.join(', ')}`),
       },
     ]);
     return result;
@@ -149,6 +142,9 @@ export class ManualImportService implements OnApplicationBootstrap {
   private readonly verifySignature: VerifySignature = (signature, content) =>
     this.trust.verify({ signature, content });
 }
+
+/** Audit reasons are bounded by the contract. */
+const clip = (text: string): string => (text.length > 2_000 ? `${text.slice(0, 1_999)}…` : text);
 
 function declaredLength(req: IncomingMessage): number | undefined {
   const header = req.headers['content-length'];
