@@ -2,10 +2,12 @@ import type { INestApplication } from '@nestjs/common';
 import { Authenticator, sha256Hex } from '@sup/auth';
 import { ROLES, type Role } from '@sup/contracts';
 import fc from 'fast-check';
+import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import type { AnyZodObject } from 'zod';
 
 /** A service's real HTTP stack (guards, body parser, error filter) around some of its controllers. */
 export interface ApiUnderTest {
@@ -202,4 +204,39 @@ export function watchUnhandledRejections(): { errors: unknown[]; stop(): void } 
   const onRejection = (reason: unknown) => errors.push(reason);
   process.on('unhandledRejection', onRejection);
   return { errors, stop: () => process.off('unhandledRejection', onRejection) };
+}
+
+/**
+ * The property of a listing route (`GET <path>?<query>`) under fuzzed queries and callers: never
+ * a 5xx; a 200 only when exactly one query reached the service (`reached`), one the contract
+ * (`schema`) accepts unchanged, with the page size echoed; nothing reaches it otherwise.
+ */
+export function listingQueryProperty(options: {
+  api: ApiUnderTest;
+  path: string;
+  schema: AnyZodObject;
+  reached: unknown[];
+  statuses: Set<number>;
+}): fc.IAsyncProperty<[FuzzCaller, string]> {
+  const { api, path, schema, reached, statuses } = options;
+  const names = Object.keys(schema.shape as Record<string, unknown>);
+  return fc.asyncProperty(callerArb, queryStringArb(names), async (caller, query) => {
+    const before = reached.length;
+    const res = await fetch(`${api.base}${path}?${query}`, { headers: authorization(api, caller) });
+    const body = (await res.json()) as { limit?: unknown };
+    statuses.add(res.status);
+    assert.ok(res.status < 500, `${query}: ${res.status}`);
+    if (res.status !== 200) {
+      assert.equal(
+        reached.length,
+        before,
+        `${query}: refused (${res.status}) but reached the service`,
+      );
+      return;
+    }
+    assert.equal(reached.length, before + 1);
+    const q = reached[before] as { limit?: unknown };
+    assert.deepEqual(schema.parse(q), q, `${query}: the service got a query outside the contract`);
+    assert.equal(body.limit, q.limit);
+  });
 }
