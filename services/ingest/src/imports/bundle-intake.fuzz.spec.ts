@@ -19,6 +19,7 @@ import { FeedStates, type FeedState } from '../state/feed-states';
 import { SignedIndexVerifier } from '../trust/signed-index';
 import { bundleEntries, checkSignatures } from './bundle-entries';
 import { receiveBundle, type IntakeLimits } from './bundle-intake';
+import type { BundleSource } from './bundle-source';
 import { ImportRefusal } from './import-refusal';
 
 jest.setTimeout(300_000);
@@ -144,9 +145,9 @@ function apply(files: BundleFileSpec[], m: Mutation): BundleFileSpec[] {
   }
 }
 
-async function* source(files: BundleFileSpec[]) {
-  for (const f of files) yield { name: f.path, stream: Readable.from([f.bytes]) };
-}
+/** The files one after the other, as a bundle reader hands them over. */
+const source = (files: BundleFileSpec[]): BundleSource =>
+  Readable.from(files.map((f) => ({ name: f.path, stream: Readable.from([f.bytes]) })));
 
 describe('bundle intake under mutated bundles', () => {
   it(`never crashes, refuses with a reason, and never accepts bytes other than signed or a signature that does not verify (${RUNS} bundles)`, async () => {
