@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CurrentActor, Public, RouteCatalog, Roles } from '@sup/auth';
 import type { Actor, Role } from '@sup/contracts';
 import { startApiUnderTest, type ApiUnderTest } from '@sup/testing';
+import { request } from 'node:http';
 import { AcceptsBody, createHttpApp, HttpEdgeModule } from './http-input';
 
 /** What reached the handlers, to prove that refused requests never do. */
@@ -228,6 +229,29 @@ describe('the shared HTTP edge: tokens, roles, body types and limits', () => {
       401,
     );
     expect((await call('POST', '/v1/things', { body: 'x', type: 'text/plain' })).status).toBe(401);
+  });
+
+  it('lets no path that starts like a probe reach a protected route without a token', async () => {
+    // Sent as written (fetch would resolve the dot segments): the raw request line is the attack.
+    const raw = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const { hostname, port } = new URL(api.base);
+        request({ hostname, port, path }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+    for (const path of [
+      '/healthz/../v1/things',
+      '/healthz/%2e%2e/v1/things',
+      '/healthz//v1/things',
+    ]) {
+      const status = await raw(path);
+      expect([path, status === 401 || status === 404]).toEqual([path, true]);
+    }
+    expect(reached).toEqual([]);
   });
 
   it('lists every route with who may call it (what start-up checks)', () => {
