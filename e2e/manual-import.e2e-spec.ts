@@ -13,11 +13,11 @@ import {
   type TestPki,
 } from '@sup/testing';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { allowFeeds, allUpdates, settled, syncAndWait } from './helpers';
 
@@ -73,11 +73,14 @@ describe('manual imports take only signed bundles', () => {
   const storeFiles = async (): Promise<string[]> => {
     const dir = join(dataDir(), 'artifacts');
     if (!existsSync(dir)) return [];
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile())
-      .map((e) => relative(dir, join(e.parentPath, e.name)))
-      .sort();
+    // Relative names (Dirent.parentPath needs Node 20.12; engines allow 20.11).
+    const names = await readdir(dir, { recursive: true });
+    const files: string[] = [];
+    for (const name of names) {
+      // A store temp file may be gone between the listing and its stat.
+      if ((await stat(join(dir, name)).catch(() => undefined))?.isFile()) files.push(name);
+    }
+    return files.sort();
   };
 
   const feed = (name: string, opts: Partial<Parameters<typeof buildFeed>[2]> = {}) =>
