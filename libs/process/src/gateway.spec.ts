@@ -7,7 +7,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { lingerAfterAnswer, startGateway } from './gateway';
+import { startGateway } from './gateway';
+import { lingerAfterAnswer } from './http-linger';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

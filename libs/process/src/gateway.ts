@@ -1,14 +1,6 @@
 import { API_ROUTES, serviceForPath, type ServiceName } from '@sup/contracts';
-import {
-  createServer,
-  request,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-
-/** How long the rest of a refused upload is read and dropped before the connection is cut. */
-const LINGER_MS = 2_000;
+import { createServer, request, type Server } from 'node:http';
+import { lingerAfterAnswer } from './http-linger';
 
 const jsonError = (statusCode: number, error: string, message: string, details?: string[]) =>
   JSON.stringify({ statusCode, error, message, ...(details ? { details } : {}) });
@@ -82,22 +74,5 @@ export function startGateway(
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
-  });
-}
-
-/**
- * Once an answer went out before the request body was read to its end, the rest is read and
- * dropped for a moment (Node drains it), then the connection is cut. Closing at once, with
- * unread bytes, makes the kernel reset the connection, and a reset can destroy the answer before
- * the client has read it (ECONNRESET instead of the 413). The time bound keeps a huge upload from
- * being drained to its end.
- */
-export function lingerAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
-  res.on('finish', () => {
-    if (req.complete) return;
-    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
-    cut.unref();
-    req.on('end', () => clearTimeout(cut));
-    req.resume();
   });
 }

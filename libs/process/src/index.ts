@@ -7,3 +7,4 @@ export * from './ferretdb';
 export * from './infra';
 export * from './nats-auth';
 export * from './gateway';
+export * from './http-linger';

@@ -80,6 +80,8 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
     );
     await app.startAllMicroservices();
   }
+  const server: import('node:http').Server = app.getHttpServer();
+  server.requestTimeout = config.httpRequestTimeoutMs;
   await app.listen(config.httpPort, config.httpHost);
   logger.info({ port: config.httpPort, db: config.mongoDb }, `${def.name} ready`);
 }

@@ -92,6 +92,14 @@ export const BaseEnvSchema = z.object({
     .min(1_024)
     .max(16 * 1024 * 1024)
     .default(64 * 1024),
+  // Node's own default (5 minutes for a whole request) would cut a large signed bundle uploaded
+  // at a modest rate; slow-header attacks stay bounded by Node's separate headers timeout.
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(24 * 3_600_000)
+    .default(3_600_000),
   ...AuthEnvShape,
   DATA_DIR: z.string().min(1).default('.data'),
   ARTIFACT_STORE: z.enum(['fs', 'gridfs']).default('fs'),
@@ -124,6 +132,8 @@ export interface BaseConfig {
   httpHost: string;
   /** Largest JSON request body read (413 beyond). */
   httpJsonLimitBytes: number;
+  /** Longest a whole request (an upload, say) may take before Node cuts it. */
+  httpRequestTimeoutMs: number;
   /** Who may call the API: token file, OIDC, or (only when allowed) nobody. */
   auth: AuthConfig;
   dataDir: string;
@@ -219,6 +229,7 @@ export function toBaseConfig(service: string, env: BaseEnv): BaseConfig {
     httpPort: env.HTTP_PORT ?? env.API_PORT,
     httpHost: env.HTTP_HOST,
     httpJsonLimitBytes: env.HTTP_JSON_LIMIT,
+    httpRequestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     auth: auth.config,
     dataDir,
     artifactStore:

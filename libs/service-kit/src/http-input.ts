@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { lingerAfterAnswer } from '@sup/process';
 import {
   AuthModule,
   BearerChallenge,
@@ -157,6 +158,10 @@ export interface HttpInputOptions {
 export function configureHttpInput(app: NestExpressApplication, options: HttpInputOptions): void {
   const { authenticator, jsonLimitBytes, logger } = options;
   app.disable('x-powered-by');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    lingerAfterAnswer(req, res);
+    next();
+  });
   app.use(authenticateFirst(authenticator, logger));
   app.useGlobalInterceptors(new JsonBodyInterceptor(jsonLimitBytes));
   app.useGlobalFilters(

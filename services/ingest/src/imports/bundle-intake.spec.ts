@@ -25,7 +25,7 @@ import { SignedIndexVerifier } from '../trust/signed-index';
 import { bundleEntries } from './bundle-entries';
 import { openBundle } from './bundle-formats';
 import { receiveBundle, type IntakeLimits } from './bundle-intake';
-import { lingerAfterAnswer } from './http-linger';
+import { lingerAfterAnswer } from '@sup/process';
 import { ImportRefusal } from './import-refusal';
 
 jest.setTimeout(120_000);

@@ -4,7 +4,6 @@ import type { Actor } from '@sup/contracts';
 import { AcceptsBody } from '@sup/service-kit';
 import type { Request, Response } from 'express';
 import { BUNDLE_MEDIA_TYPES } from './bundle-formats';
-import { lingerAfterAnswer } from './http-linger';
 import { ImportRefusal } from './import-refusal';
 import { ManualImportService } from './manual-import.service';
 
@@ -30,8 +29,6 @@ export class ImportsController {
       if (error instanceof ImportRefusal) {
         for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
       }
-      // The unread rest of a refused upload is dropped, never stored nor read to its end.
-      lingerAfterAnswer(req, res);
       throw error;
     }
   }
