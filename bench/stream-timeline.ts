@@ -1,16 +1,8 @@
-import { SUBJECTS, typeFilter, type Subject } from '@sup/contracts';
+import { typeFilter, UPDATE_SUBJECTS, type Subject } from '@sup/contracts';
 import { connectJetStream, type NatsAuth } from '@sup/jetstream';
 
 /** When each entity's event of one type was stored, by entity id (JetStream's own timestamps). */
 export type Timeline = Map<string, number>;
-
-export const UPDATE_TYPES = [
-  SUBJECTS.imported,
-  SUBJECTS.checksumVerified,
-  SUBJECTS.validated,
-  SUBJECTS.published,
-  SUBJECTS.rejected,
-] as const;
 
 /**
  * Reads every update event as a subscriber does (an ordered consumer from the start of UPDATES)
@@ -25,7 +17,7 @@ export async function readTimelines(
   try {
     const { js } = connection;
     const out = {} as Record<Subject, Timeline>;
-    for (const type of UPDATE_TYPES) {
+    for (const type of UPDATE_SUBJECTS) {
       const timeline: Timeline = new Map();
       out[type] = timeline;
       const consumer = await js.consumers.get('UPDATES', { filter_subjects: typeFilter(type) });

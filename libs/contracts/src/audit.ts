@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActorSchema } from './auth';
+import { queryInt } from './query';
 import { SUBJECTS } from './subjects';
 
 /**
@@ -85,8 +86,8 @@ export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 export const ListAuditQuerySchema = z
   .object({
     /** Records with a sequence above this one (0: from the start). */
-    after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    after: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
+    limit: queryInt(1, 500).default(100),
   })
   .strict();
 export type ListAuditQuery = z.infer<typeof ListAuditQuerySchema>;

@@ -6,6 +6,7 @@ export * from './events';
 export * from './cloud-event';
 export * from './ids';
 export * from './rest';
+export * from './query';
 export * from './services';
 export * from './dead-letter';
 export * from './rest-responses';

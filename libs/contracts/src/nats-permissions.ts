@@ -1,6 +1,13 @@
 import { subjectMatches } from './docs/asyncapi';
 import type { ServiceName } from './services';
-import { DLQ_PREFIX, STREAMS, SUBJECTS, typeFilter, type Subject } from './subjects';
+import {
+  DLQ_PREFIX,
+  STREAMS,
+  SUBJECTS,
+  typeFilter,
+  UPDATE_SUBJECTS,
+  type Subject,
+} from './subjects';
 
 /**
  * What each service may do on NATS, derived from what it emits and consumes. `npm start` and the
@@ -44,13 +51,6 @@ export type NatsServiceName = ServiceName | 'audit';
 export const NATS_ADMIN_USER = 'admin';
 export type NatsUserName = NatsServiceName | typeof NATS_ADMIN_USER;
 
-const UPDATE_TYPES: readonly Subject[] = [
-  SUBJECTS.imported,
-  SUBJECTS.checksumVerified,
-  SUBJECTS.validated,
-  SUBJECTS.published,
-  SUBJECTS.rejected,
-];
 /** Every service that takes operator actions records them for the audit log. */
 const AUDITED_ACTIONS = `${AUDIT_SUBJECTS.action}.*`;
 
@@ -84,7 +84,7 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
     emits: [typeFilter(SUBJECTS.published)],
     consumes: [
       { subject: SUBJECTS.validated },
-      ...UPDATE_TYPES.map((subject) => ({ subject, consumer: 'view' })),
+      ...UPDATE_SUBJECTS.map((subject) => ({ subject, consumer: 'view' })),
     ],
     buckets: ['update_views'],
   },
@@ -96,7 +96,10 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
   audit: {
     // Only audit appends to the chain: a record and, periodically, a signed checkpoint.
     emits: [AUDIT_SUBJECTS.chainRecord, AUDIT_SUBJECTS.chainCheckpoint],
-    consumes: [...UPDATE_TYPES.map((subject) => ({ subject })), { subject: AUDIT_SUBJECTS.action }],
+    consumes: [
+      ...UPDATE_SUBJECTS.map((subject) => ({ subject })),
+      { subject: AUDIT_SUBJECTS.action },
+    ],
     buckets: [],
     reads: [AUDIT_SUBJECTS.chainStream],
   },

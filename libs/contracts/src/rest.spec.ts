@@ -1,3 +1,4 @@
+import { ListAuditQuerySchema } from './audit';
 import { ListAlertsQuerySchema, ListUpdatesQuerySchema, MAX_QUERY_OFFSET } from './rest';
 
 describe('query numbers', () => {
@@ -28,6 +29,21 @@ describe('query numbers', () => {
   ])('refuse %s=%s', (name, value) => {
     expect(ListUpdatesQuerySchema.safeParse({ [name]: value }).success).toBe(false);
     expect(ListAlertsQuerySchema.safeParse({ [name]: value }).success).toBe(false);
+  });
+
+  it.each(['1e3', '-1', '0x10', ' 5', '', '99999999999999999'])(
+    'refuse an audit page cursor or size of %j',
+    (value) => {
+      expect(ListAuditQuerySchema.safeParse({ after: value }).success).toBe(false);
+      expect(ListAuditQuerySchema.safeParse({ limit: value }).success).toBe(false);
+    },
+  );
+
+  it('take an audit cursor in decimal digits', () => {
+    expect(ListAuditQuerySchema.parse({ after: '42', limit: '7' })).toEqual({
+      after: 42,
+      limit: 7,
+    });
   });
 
   it('refuse a repeated or nested parameter', () => {

@@ -1,23 +1,11 @@
 import { z } from 'zod';
 import { AlertSeveritySchema, SignerSchema } from './events';
+import { queryInt } from './query';
 import { RejectionStageSchema, UpdateKindSchema, UpdateStateSchema } from './update';
 
 /** Deepest page a listing serves: beyond it, narrow the query instead. */
 export const MAX_QUERY_OFFSET = 1_000_000;
 
-/**
- * An integer in a query string: decimal digits only, within bounds. Plain coercion took `1e300`,
- * `0x10`, ` 5` and an empty value (as 0), none of which is a page size or an offset.
- */
-export const queryInt = (min: number, max: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : v),
-    z
-      .number({ invalid_type_error: 'must be a whole number written in decimal digits' })
-      .int()
-      .min(min)
-      .max(max),
-  );
 const paging = {
   limit: queryInt(1, 500).default(50),
   offset: queryInt(0, MAX_QUERY_OFFSET).default(0),

@@ -1,5 +1,7 @@
 import {
   SUBJECTS,
+  UPDATE_SUBJECTS,
+  type UpdateSubject,
   type CloudEvent,
   type UpdateDescriptor,
   type UpdateDetail,
@@ -7,20 +9,9 @@ import {
 } from '@sup/contracts';
 
 /** The five update events, in pipeline order. */
-export type UpdateEventType =
-  | typeof SUBJECTS.imported
-  | typeof SUBJECTS.checksumVerified
-  | typeof SUBJECTS.validated
-  | typeof SUBJECTS.published
-  | typeof SUBJECTS.rejected;
+export type UpdateEventType = UpdateSubject;
 
-export const UPDATE_EVENT_TYPES: readonly UpdateEventType[] = [
-  SUBJECTS.imported,
-  SUBJECTS.checksumVerified,
-  SUBJECTS.validated,
-  SUBJECTS.published,
-  SUBJECTS.rejected,
-];
+export const UPDATE_EVENT_TYPES: readonly UpdateEventType[] = UPDATE_SUBJECTS;
 
 const STATE_OF: Record<UpdateEventType, { state: UpdateState; rank: number }> = {
   [SUBJECTS.imported]: { state: 'imported', rank: 1 },
