@@ -171,7 +171,7 @@ function nextHop(url: string, current: URL, location: string | undefined, httpsO
     throw new FeedError('scheme-not-allowed', url, `${url} redirected to a ${next.protocol} URL`);
   }
   if (httpsOnly && next.protocol !== 'https:') {
-    throw new FeedError('http-error', url, `${url} redirected to a URL that is not https; refused`);
+    throw new FeedError('scheme-not-allowed', url, `${url} redirected from https to plain http`);
   }
   return next;
 }
