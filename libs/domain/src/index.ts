@@ -1,3 +1,4 @@
 export * from './update-view';
 export * from './sync-aggregate';
 export * from './artifact-refs';
+export * from './alerts';
