@@ -1,1 +1,2 @@
 export * from './alert-lifecycle';
+export * from './alert-rules';
