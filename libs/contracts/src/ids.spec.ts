@@ -31,7 +31,11 @@ describe('updateIdFor', () => {
   });
 
   it('does not change across releases (stored records and deduplication depend on it)', () => {
-    expect(updateIdFor(identity)).toBe('upd_d680bfbb31e102e1139be126');
+    // The canonical (dot) spelling kept its id when ids began to normalise; a dash spelling now
+    // shares it (docs/architecture.md, "Versions").
+    expect(updateIdFor({ ...identity, version: '20.0.1.12345' })).toBe(
+      'upd_d6e5a0e8c499bba35f2670ba',
+    );
     expect(
       updateIdFor({
         kind: 'security',
@@ -68,8 +72,33 @@ describe('updateIdFor', () => {
     expect(new Set([a, b, c]).size).toBe(3);
   });
 
-  it('treats the normalised and the raw version as different (callers pass the raw feed version)', () => {
-    expect(updateIdFor({ ...identity, version: '20.0.1.12345' })).not.toBe(updateIdFor(identity));
+  it('gives one build spelt with a dash and with a dot one id (the reference product: same build)', () => {
+    expect(updateIdFor({ ...identity, version: '20.0.1.12345' })).toBe(updateIdFor(identity));
+    expect(updateIdFor({ ...identity, version: '20.0.1.12346' })).not.toBe(updateIdFor(identity));
+  });
+
+  it.each([
+    ['a software build without its zero build', 'software', 'agent', '20.0.1', '20.0.1.0'],
+    ['a software line with leading zeros', 'software', 'relay', '9.6.100', '09.06.100'],
+  ])('normalises %s', (_name, kind, component, a, b) => {
+    const base = { kind, component, platform: 'linux-x86_64', sha256: identity.sha256 };
+    expect(updateIdFor({ ...base, version: a })).toBe(updateIdFor({ ...base, version: b }));
+  });
+
+  it.each([
+    ['rule versions are compared as written', 'security', 'firewall-rules', '26-058', '26-058 '],
+    ['a version that cannot be read stays raw', 'software', 'agent', '20.0.1-x', '20.0.1.x'],
+    [
+      'patterns keep their zero padding',
+      'security',
+      'anti-malware-pattern',
+      '19.231.00',
+      '19.231.0',
+    ],
+    ['an unknown kind is not normalised', 'firmware', 'agent', '20.0.1-1', '20.0.1.1'],
+  ])('keeps apart: %s', (_name, kind, component, a, b) => {
+    const base = { kind, component, sha256: identity.sha256 };
+    expect(updateIdFor({ ...base, version: a })).not.toBe(updateIdFor({ ...base, version: b }));
   });
 });
 

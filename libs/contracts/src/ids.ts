@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { canonicalUpdateVersion } from './versions';
 
 export interface UpdateIdentity {
   kind?: unknown;
@@ -14,16 +15,14 @@ const part = (v: unknown): string =>
 /**
  * Same update, same id: a re-sync of a feed or a replay of an event maps to the record that
  * exists. The published SHA-256 is part of the identity, so a vendor re-issuing a version with
- * other bytes is a new update that is checked on its own.
+ * other bytes is a new update that is checked on its own. The version enters in its canonical
+ * form, so `20.0.1-12345` and `20.0.1.12345` (one build, two spellings) are one update; a version
+ * that cannot be read enters raw (its entry is refused, and the refusal needs an id too).
  */
 export function updateIdFor(identity: UpdateIdentity): string {
-  const key = [
-    identity.kind,
-    identity.component,
-    identity.platform,
-    identity.version,
-    identity.sha256,
-  ]
+  const version =
+    canonicalUpdateVersion(identity.kind, identity.component, identity.version) ?? identity.version;
+  const key = [identity.kind, identity.component, identity.platform, version, identity.sha256]
     .map(part)
     .join('\u0000');
   return `upd_${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;

@@ -126,6 +126,20 @@ describe('FeedEntrySchema', () => {
     expect(issue.path).toEqual(['version']);
   });
 
+  it.each([
+    ['version', { version: '20.0.1-x' }, 'invalid-software-version'],
+    ['minManagerVersion', { minManagerVersion: 'latest' }, 'invalid-manager-version'],
+  ])('names the code of an unreadable %s', (field, change, code) => {
+    const [issue] = issues({ ...software(), ...change });
+    expect(issue).toMatchObject({ path: [field], params: { code } });
+  });
+
+  it('reads a minManagerVersion of two parts (20.0)', () => {
+    expect(FeedEntrySchema.safeParse({ ...software(), minManagerVersion: '20.0' }).success).toBe(
+      true,
+    );
+  });
+
   it('explains the version format it expects', () => {
     expect(issues({ ...software(), version: 'x' })[0].message).toMatch(/20\.0\.1-12345/);
     expect(issues({ ...security(), version: 'x' })[0].message).toMatch(/19\.231\.00/);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidVersion } from './versions';
+import { parseVersion, versionKindOf } from './versions';
 
 export const SOFTWARE_COMPONENTS = ['agent', 'relay'] as const;
 export const SECURITY_COMPONENTS = [
@@ -102,17 +102,24 @@ const SecurityEntrySchema = z
 export const FeedEntrySchema = z
   .discriminatedUnion('kind', [SoftwareEntrySchema, SecurityEntrySchema])
   .superRefine((e, ctx) => {
-    if (!isValidVersion(e.kind, e.component, e.version)) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ['version'],
-        message:
-          e.kind === 'software'
-            ? 'software versions look like "20.0.1-12345", "20.0.1.12345" or "9.6.100"'
-            : e.component === 'anti-malware-pattern'
-              ? 'pattern versions are dotted numbers such as "19.231.00"'
-              : 'rule versions look like "26-058" (year and sequence)',
-      });
+    // The issue carries the version's rejection code (params.code), so a refused entry is
+    // refused as `invalid-software-version` and the like, not as a generic schema error.
+    const checks: [string, unknown, ReturnType<typeof versionKindOf>][] = [
+      ['version', e.version, versionKindOf(e.kind, e.component)],
+      ...(e.kind === 'software' && e.minManagerVersion !== undefined
+        ? [['minManagerVersion', e.minManagerVersion, 'manager'] as [string, unknown, 'manager']]
+        : []),
+    ];
+    for (const [field, value, kind] of checks) {
+      const parsed = kind ? parseVersion(kind, value) : undefined;
+      if (parsed && !parsed.ok) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [field],
+          message: parsed.reason,
+          params: { code: parsed.code },
+        });
+      }
     }
   });
 export type FeedEntry = z.infer<typeof FeedEntrySchema>;

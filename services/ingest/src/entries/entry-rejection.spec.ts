@@ -34,6 +34,39 @@ describe('feed entry rejections', () => {
     expect(r.reason).toContain('kind');
   });
 
+  it.each([
+    ['a rule version', { version: '2026-058' }, 'invalid-rule-version'],
+    [
+      'a pattern version',
+      { component: 'anti-malware-pattern', version: '26-058' },
+      'invalid-pattern-version',
+    ],
+    [
+      'a software build',
+      { kind: 'software', component: 'agent', platform: 'linux-x86_64', version: '20.0.1-beta' },
+      'invalid-software-version',
+    ],
+    [
+      'a minimum manager version',
+      {
+        kind: 'software',
+        component: 'agent',
+        platform: 'linux-x86_64',
+        version: '20.0.1-12345',
+        minManagerVersion: 'any',
+      },
+      'invalid-manager-version',
+    ],
+  ])('refuses %s it cannot read with its code, never coerced', (_name, change, code) => {
+    const r = classify({ ...valid, ...change });
+    expect(r.code).toBe(code);
+    expect(r.reason).toMatch(/is not a valid/);
+  });
+
+  it('keeps invalid-entry when the entry is wrong beyond its version', () => {
+    expect(classify({ ...valid, platform: 'x', version: 'nope' }).code).toBe('invalid-entry');
+  });
+
   it('identifies a rejected entry by its raw labels, deterministically', () => {
     const source = {
       type: 'feed' as const,

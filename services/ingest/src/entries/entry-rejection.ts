@@ -1,4 +1,10 @@
-import { LOCAL_ONLY_COMPONENTS, updateIdFor, type EventData, type SUBJECTS } from '@sup/contracts';
+import {
+  INVALID_VERSION_CODES,
+  LOCAL_ONLY_COMPONENTS,
+  updateIdFor,
+  type EventData,
+  type SUBJECTS,
+} from '@sup/contracts';
 import type { ZodError } from 'zod';
 
 type Rejected = EventData<typeof SUBJECTS.rejected>;
@@ -14,6 +20,19 @@ const shaOf = (raw: Record<string, unknown>): unknown =>
   typeof raw.artifact === 'object' && raw.artifact !== null
     ? (raw.artifact as Record<string, unknown>).sha256
     : undefined;
+
+/**
+ * The named code of an unreadable version (`invalid-software-version`, `invalid-manager-version`,
+ * ...) when the version is all that is wrong; an entry wrong in other ways too stays
+ * `invalid-entry`, with every issue listed in its reason.
+ */
+function versionCodeOf(error: ZodError): string | undefined {
+  const codes = error.issues.map((issue): unknown =>
+    issue.code === 'custom' ? issue.params?.code : undefined,
+  );
+  const known = Object.values(INVALID_VERSION_CODES) as unknown[];
+  return codes.every((c) => known.includes(c)) ? (codes[0] as string | undefined) : undefined;
+}
 
 /** Why a feed entry (or manifest) is refused before anything is fetched, in an operator's words. */
 export function classifyInvalidEntry(
@@ -35,7 +54,7 @@ export function classifyInvalidEntry(
     (i) => i.path.at(-1) === 'path' && i.message.includes('relative path'),
   );
   return {
-    code: escapes ? 'path-escape' : 'invalid-entry',
+    code: escapes ? 'path-escape' : (versionCodeOf(error) ?? 'invalid-entry'),
     reason: `invalid feed entry: ${issues.join('; ')}`,
   };
 }
