@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import {
   compareSoftwareVersions,
+  DEFAULT_MANAGER_VERSION,
+  managerSupports,
   compareVersions,
   INVALID_VERSION_CODES,
   isValidVersion,
@@ -242,5 +244,39 @@ describe.each(VERSION_KINDS)('%s properties', (kind) => {
         expect(compareVersions(kind, x, z)).toBeLessThanOrEqual(0);
       }),
     );
+  });
+});
+
+describe('minimum manager version', () => {
+  const selfHosted = { version: '20.0.877', mode: 'self-hosted' as const };
+  const hosted = { version: '20.0.877', mode: 'hosted' as const };
+
+  it.each([
+    ['no minimum stated', undefined, selfHosted, { ok: true }],
+    ['an older minimum', '20.0', selfHosted, { ok: true }],
+    ['the same version, spelt shorter', '20.0.877.0', selfHosted, { ok: true }],
+    [
+      'a newer build of this manager',
+      '20.0.877-1',
+      selfHosted,
+      { ok: false, code: 'manager-too-old' },
+    ],
+    ['a newer line', '21.0', selfHosted, { ok: false, code: 'manager-too-old' }],
+    ['a newer line, hosted (always new enough)', '21.0', hosted, { ok: true }],
+    ['an unreadable minimum', 'latest', selfHosted, { ok: false, code: 'invalid-manager-version' }],
+    ['an unreadable minimum, hosted (ignored)', 'latest', hosted, { ok: true }],
+  ] as const)('%s', (_name, min, manager, verdict) => {
+    expect(managerSupports(min, manager)).toMatchObject(verdict);
+  });
+
+  it('says what is needed and what runs', () => {
+    const verdict = managerSupports('21.0', selfHosted);
+    expect(verdict.ok).toBe(false);
+    if (!verdict.ok)
+      expect(verdict.reason).toMatch(/needs manager 21\.0 or newer; this manager is 20\.0\.877/);
+  });
+
+  it('the default manager version is one', () => {
+    expect(parseVersion('manager', DEFAULT_MANAGER_VERSION).ok).toBe(true);
   });
 });

@@ -202,3 +202,45 @@ export function isValidVersion(kind: string, component: string, version: string)
   const vk = versionKindOf(kind, component);
   return vk !== undefined && parseVersion(vk, version).ok;
 }
+
+/**
+ * How this system is run. A software package states the oldest manager that supports it
+ * (`minManagerVersion`); a self-hosted manager older than that must not hand it out, while the
+ * reference product's hosted service is always new enough and ignores the field.
+ */
+export const MANAGER_MODES = ['self-hosted', 'hosted'] as const;
+export type ManagerMode = (typeof MANAGER_MODES)[number];
+
+/**
+ * The default `MANAGER_VERSION`: the manager line of the reference product this system stands in
+ * for (its package.json version numbers this code base, not the vendor's manager versions).
+ */
+export const DEFAULT_MANAGER_VERSION = '20.0.0';
+
+export interface ManagerIdentity {
+  version: string;
+  mode: ManagerMode;
+}
+
+export type ManagerVerdict =
+  { ok: true } | { ok: false; code: 'manager-too-old' | InvalidVersionCode; reason: string };
+
+/** Whether this manager may distribute a package that needs `minManagerVersion` (policy stage). */
+export function managerSupports(
+  minManagerVersion: string | undefined,
+  manager: ManagerIdentity,
+): ManagerVerdict {
+  if (manager.mode === 'hosted' || minManagerVersion === undefined) return { ok: true };
+  const needed = parseVersion('manager', minManagerVersion);
+  // Imports refuse an unreadable minManagerVersion; one recorded before that rule is refused
+  // here rather than guessed to be old enough.
+  if (!needed.ok)
+    return { ok: false, code: needed.code, reason: `minManagerVersion ${needed.reason}` };
+  const own = versionOf('manager', manager.version);
+  if (compareParsed(needed.version, own) <= 0) return { ok: true };
+  return {
+    ok: false,
+    code: 'manager-too-old',
+    reason: `the package needs manager ${minManagerVersion} or newer; this manager is ${manager.version} (MANAGER_VERSION, MANAGER_MODE=self-hosted)`,
+  };
+}

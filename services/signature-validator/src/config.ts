@@ -8,6 +8,12 @@ import {
   type BaseConfig,
   type TrustConfig,
 } from '@sup/service-kit';
+import {
+  DEFAULT_MANAGER_VERSION,
+  MANAGER_MODES,
+  parseVersion,
+  type ManagerIdentity,
+} from '@sup/contracts';
 import { z } from 'zod';
 
 const EnvSchema = BaseEnvSchema.extend({
@@ -19,10 +25,20 @@ const EnvSchema = BaseEnvSchema.extend({
     .int()
     .positive()
     .default(1024 * 1024),
+  // This manager's own version, against which a package's minManagerVersion is checked.
+  MANAGER_VERSION: z
+    .string()
+    .default(DEFAULT_MANAGER_VERSION)
+    .superRefine((v, ctx) => {
+      const parsed = parseVersion('manager', v);
+      if (!parsed.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, message: parsed.reason });
+    }),
+  MANAGER_MODE: z.enum(MANAGER_MODES).default('self-hosted'),
 });
 
 export interface SignatureValidatorConfig extends BaseConfig, TrustConfig {
   signatureMaxBytes: number;
+  manager: ManagerIdentity;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): SignatureValidatorConfig {
@@ -32,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): SignatureValidatorConfig {
       ...toBaseConfig('signature-validator', parsed),
       ...loadTrustConfig(parsed),
       signatureMaxBytes: parsed.SIGNATURE_MAX_BYTES,
+      manager: { version: parsed.MANAGER_VERSION, mode: parsed.MANAGER_MODE },
     };
   } catch (error) {
     throw new ConfigError('signature-validator', [

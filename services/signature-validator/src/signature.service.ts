@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ArtifactNotFoundError, type ArtifactStore } from '@sup/artifact-store';
-import { SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
+import { managerSupports, SUBJECTS, type UpdateDescriptor } from '@sup/contracts';
 import { CmsVerificationError, type TrustStore } from '@sup/integrity';
 import type { EventBatch, OutgoingEvent } from '@sup/jetstream';
 import {
@@ -79,6 +79,10 @@ export class SignatureService {
           `"${update.artifact.path}" accepted without a revocation check`,
         );
       }
+      // Authentic first, then usable here: a forged package is reported as forged, whatever
+      // manager it claims to need.
+      const compatible = managerSupports(update.minManagerVersion, this.config.manager);
+      if (!compatible.ok) return this.refuseByPolicy(update, compatible.code, compatible.reason);
       return decision(SUBJECTS.validated, update.updateId, {
         update,
         signer: result.signer,
@@ -91,6 +95,20 @@ export class SignatureService {
       if (!(error instanceof CmsVerificationError)) throw error;
       return this.refuse(update, error.stage, error.code, error.message);
     }
+  }
+
+  /** Signed by the vendor, but not for this manager: never used here, and not a signature fault. */
+  private refuseByPolicy(update: UpdateDescriptor, code: string, reason: string): OutgoingEvent {
+    this.logger.warn(
+      {
+        updateId: update.updateId,
+        correlationId: update.updateId,
+        file: update.artifact.path,
+        code,
+      },
+      `"${update.artifact.path}" cannot be used by this manager: ${reason}`,
+    );
+    return rejectionOf(update, 'policy', code, reason);
   }
 
   /** The reference product's warning: the file is named, and it is never used. */
