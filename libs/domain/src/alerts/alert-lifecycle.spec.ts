@@ -44,7 +44,7 @@ describe('alertIdOf', () => {
 describe('observeAlert', () => {
   it('raises a new alert: open, one occurrence, first = last seen', () => {
     const { view, transition } = observeAlert(undefined, obs(1));
-    expect(transition).toEqual({ seq: 1, event: 'raised', at: obs(1).at });
+    expect(transition).toEqual({ seq: 1, event: 'raised', at: obs(1).at, cause: 'evt-1' });
     expect(view).toMatchObject({
       id: 'alert_update-rejected_upd_0123456789abcdef01234567',
       state: 'open',

@@ -13,6 +13,11 @@ export interface AlertHistoryEntry {
   by?: string;
   /** Why it resolved. */
   reason?: string;
+  /**
+   * The observation that made it (raised, occurred, reopened): a redelivered observation finds its
+   * transition here, so its event can be announced again if the first announcement was lost.
+   */
+  cause?: string;
 }
 
 /** One alert: the state every replica shares (a KV value changed by compare-and-set). */
@@ -109,7 +114,12 @@ const SEVERITY_RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, crit
  */
 export function observeAlert(current: AlertView | undefined, o: AlertObservation): AlertChange {
   if (!current) {
-    const transition: AlertHistoryEntry = { seq: 1, event: 'raised', at: o.at };
+    const transition: AlertHistoryEntry = {
+      seq: 1,
+      event: 'raised',
+      at: o.at,
+      cause: o.observationId,
+    };
     return {
       view: {
         id: alertIdOf(o.rule, o.subject),
@@ -149,9 +159,13 @@ export function observeAlert(current: AlertView | undefined, o: AlertObservation
     delete reopened.acknowledgedAt;
     delete reopened.resolvedAt;
     delete reopened.resolveReason;
-    return withTransition(reopened, { event: 'reopened', at: o.at }, common);
+    return withTransition(
+      reopened,
+      { event: 'reopened', at: o.at, cause: o.observationId },
+      common,
+    );
   }
-  return withTransition(current, { event: 'occurred', at: o.at }, common);
+  return withTransition(current, { event: 'occurred', at: o.at, cause: o.observationId }, common);
 }
 
 export class AlertTransitionError extends Error {
