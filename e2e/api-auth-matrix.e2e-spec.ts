@@ -95,6 +95,27 @@ describe('API roles: every route x every caller', () => {
     { operationId: 'listUpdates', method: 'GET', path: '/v1/updates', ok: [200] },
     { operationId: 'getUpdate', method: 'GET', path: `/v1/updates/${NO_UPDATE}`, ok: [404] },
     { operationId: 'listAlerts', method: 'GET', path: '/v1/alerts', ok: [200] },
+    {
+      operationId: 'postFleetReports',
+      method: 'POST',
+      path: '/v1/fleet/reports',
+      body: () => ({
+        reports: [
+          {
+            id: 'matrix-pc',
+            role: 'agent',
+            platform: 'linux-x86_64',
+            version: '20.0.1-1',
+            relayGroup: 'default',
+            securityUpdates: {},
+            seenAt: '2026-11-29T10:00:00Z',
+          },
+        ],
+      }),
+      ok: [202],
+    },
+    { operationId: 'listFleet', method: 'GET', path: '/v1/fleet', ok: [200] },
+    { operationId: 'getFleetSummary', method: 'GET', path: '/v1/fleet/summary', ok: [200] },
     { operationId: 'getOpenApi', method: 'GET', path: '/v1/openapi.json', ok: [200] },
     { operationId: 'listAudit', method: 'GET', path: '/v1/audit', ok: [200] },
   ];

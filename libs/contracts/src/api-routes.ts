@@ -9,6 +9,7 @@ export const API_ROUTES: readonly { prefix: string; service: ServiceName }[] = [
   { prefix: '/v1/imports', service: 'ingest' },
   { prefix: '/v1/updates', service: 'distribution' },
   { prefix: '/v1/openapi.json', service: 'distribution' },
+  { prefix: '/v1/fleet', service: 'distribution' },
   { prefix: '/v1/alerts', service: 'alerting' },
   { prefix: '/v1/audit', service: 'audit' },
 ];

@@ -106,6 +106,18 @@ const SAMPLES: EventMap = {
     outcome: 'accepted',
     at: AT,
   },
+  [SUBJECTS.fleetReported]: {
+    report: {
+      id: 'pc-1',
+      role: 'agent',
+      platform: 'linux-x86_64',
+      version: '20.0.1-12345',
+      relayGroup: 'default',
+      securityUpdates: { 'firewall-rules': '26-058' },
+      seenAt: AT,
+    },
+    receivedAt: AT,
+  },
 };
 
 const options = {

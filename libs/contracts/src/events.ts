@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AuditActionSchema } from './audit';
 import { ActorSchema } from './auth';
+import { FleetReportedSchema } from './fleet';
 import { SUBJECTS, type Subject } from './subjects';
 import {
   PlatformSchema,
@@ -171,6 +172,7 @@ export const EVENT_SCHEMAS = {
   [SUBJECTS.syncRequested]: SyncRequestedSchema,
   [SUBJECTS.entryRequested]: EntryRequestedSchema,
   [SUBJECTS.auditAction]: AuditActionSchema,
+  [SUBJECTS.fleetReported]: FleetReportedSchema,
 } as const satisfies Record<Subject, z.ZodTypeAny>;
 
 export type EventData<S extends Subject> = z.infer<(typeof EVENT_SCHEMAS)[S]>;

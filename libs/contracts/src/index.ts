@@ -15,3 +15,4 @@ export * from './api-routes';
 export * from './auth';
 export * from './nats-permissions';
 export * from './audit';
+export * from './fleet';

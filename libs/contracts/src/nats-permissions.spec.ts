@@ -25,6 +25,8 @@ const EXPECTED_PUBLISHERS: Record<string, NatsServiceName[]> = {
   [SUBJECTS.syncRequested]: ['ingest'],
   [SUBJECTS.entryRequested]: ['ingest'],
   'audit.v1.action': ['ingest'],
+  // Reports posted over REST; agents and relays publishing over NATS get users of their own (issue 7).
+  [SUBJECTS.fleetReported]: ['distribution'],
 };
 
 describe('NATS permissions', () => {

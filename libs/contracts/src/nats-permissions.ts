@@ -81,10 +81,12 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
     buckets: [],
   },
   distribution: {
-    emits: [typeFilter(SUBJECTS.published)],
+    // Fleet reports posted over REST are published here; the `fleet` durable writes the read model.
+    emits: [typeFilter(SUBJECTS.published), typeFilter(SUBJECTS.fleetReported)],
     consumes: [
       { subject: SUBJECTS.validated },
       ...UPDATE_SUBJECTS.map((subject) => ({ subject, consumer: 'view' })),
+      { subject: SUBJECTS.fleetReported, consumer: 'fleet' },
     ],
     buckets: ['update_views'],
   },

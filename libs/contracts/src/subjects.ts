@@ -20,6 +20,7 @@ export const SUBJECTS = {
   syncRequested: 'feeds.v1.sync-requested',
   entryRequested: 'feeds.v1.entry-requested',
   auditAction: 'audit.v1.action',
+  fleetReported: 'fleet.v1.reported',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 export const ALL_SUBJECTS: readonly Subject[] = Object.values(SUBJECTS);
@@ -76,6 +77,11 @@ export interface StreamSpec {
    * `workqueue` removes a message once a consumer acks it (work for exactly one worker).
    */
   retention?: 'limits' | 'workqueue';
+  /**
+   * Messages kept per subject (JetStream `max_msgs_per_subject`): 1 for a stream of "the latest
+   * state of each entity", where a new message replaces the entity's previous one.
+   */
+  maxMsgsPerSubject?: number;
 }
 
 /** Streams are created (or updated) idempotently by every service at start-up. */
@@ -104,5 +110,13 @@ export const STREAMS: readonly StreamSpec[] = [
     name: 'AUDIT_CHAIN',
     subjects: ['audit.v1.chain.record', 'audit.v1.chain.checkpoint'],
     description: 'The hash-chained audit log and its signed checkpoints',
+  },
+  {
+    // One message per computer: its latest report replaces the previous one, so the stream stays
+    // the size of the fleet and a late consumer reads each computer once.
+    name: 'FLEET',
+    subjects: ['fleet.v1.>'],
+    description: 'What each agent and relay last reported about itself (one message per computer)',
+    maxMsgsPerSubject: 1,
   },
 ];

@@ -2,3 +2,4 @@ export * from './update-view';
 export * from './sync-aggregate';
 export * from './artifact-refs';
 export * from './alerts';
+export * from './fleet';

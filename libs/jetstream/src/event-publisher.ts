@@ -25,6 +25,12 @@ export interface OutgoingEvent<S extends Subject = Subject> {
   id: string;
   /** Event time; defaults to now. Stored decisions keep the time they were decided. */
   time?: string;
+  /**
+   * A state report rather than a decision (fleet reports): stored even when its subject already
+   * holds a message, which a stream keeping one message per subject then replaces. Retries stay
+   * safe through the message id.
+   */
+  replaces?: true;
 }
 
 export type PublishResult = PublishAck;
@@ -70,7 +76,7 @@ export class EventPublisher {
       this.encode(event),
       event.id,
       this.retry,
-      { once: true },
+      { once: event.replaces !== true },
     );
   }
 

@@ -33,6 +33,9 @@ export const DEFAULT_STREAM_LIMITS = {
   AUDIT: { maxAgeMs: 90 * DAY_MS, maxBytes: GiB / 4 },
   // The audit log itself: kept for good unless an operator sets a limit.
   AUDIT_CHAIN: { maxAgeMs: 0, maxBytes: 0 },
+  // One message per computer (the latest report): a computer silent for 30 days leaves the
+  // stream (not the read model); 256 MiB holds about a million reports.
+  FLEET: { maxAgeMs: 30 * DAY_MS, maxBytes: GiB / 4 },
 } as const satisfies Readonly<Record<string, StreamLimits>>;
 
 const DEFAULTS: Readonly<Partial<Record<string, StreamLimits>>> = DEFAULT_STREAM_LIMITS;

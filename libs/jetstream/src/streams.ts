@@ -41,6 +41,8 @@ export function streamConfig(spec: StreamSpec, settings: StreamSettings): Stream
     max_age: nanos(limits.maxAgeMs),
     max_bytes: bytesLimit(limits.maxBytes),
     num_replicas: settings.replicas,
+    // JetStream's "no limit" is -1.
+    max_msgs_per_subject: spec.maxMsgsPerSubject ?? -1,
   } as StreamConfig;
 }
 
@@ -93,7 +95,8 @@ export async function ensureStream(
     current.duplicate_window !== desired.duplicate_window ||
     (current.max_age ?? 0) !== desired.max_age ||
     bytesLimit(current.max_bytes) !== desired.max_bytes ||
-    current.num_replicas !== desired.num_replicas;
+    current.num_replicas !== desired.num_replicas ||
+    (current.max_msgs_per_subject ?? -1) !== desired.max_msgs_per_subject;
   if (!drifted) return existing;
   try {
     // One update, so JetStream checks the duplicate window against the new max age, not the old.
@@ -104,6 +107,7 @@ export async function ensureStream(
       max_age: desired.max_age,
       max_bytes: desired.max_bytes,
       num_replicas: desired.num_replicas,
+      max_msgs_per_subject: desired.max_msgs_per_subject,
     });
   } catch (error) {
     if (!isPermissionRefusal(error)) throw explained(desired, error);

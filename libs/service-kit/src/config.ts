@@ -58,6 +58,8 @@ const StreamEnvShape = {
   JS_AUDIT_MAX_BYTES: maxBytes('AUDIT'),
   JS_AUDIT_CHAIN_MAX_AGE_H: maxAgeH('AUDIT_CHAIN'),
   JS_AUDIT_CHAIN_MAX_BYTES: maxBytes('AUDIT_CHAIN'),
+  JS_FLEET_MAX_AGE_H: maxAgeH('FLEET'),
+  JS_FLEET_MAX_BYTES: maxBytes('FLEET'),
 };
 
 /** Settings every service shares. Service-specific schemas extend this one. */
@@ -172,6 +174,7 @@ function streamsConfig(service: string, env: StreamSettingsEnv): BaseConfig['str
       DLQ: limits(env.JS_DLQ_MAX_AGE_H, env.JS_DLQ_MAX_BYTES),
       AUDIT: limits(env.JS_AUDIT_MAX_AGE_H, env.JS_AUDIT_MAX_BYTES),
       AUDIT_CHAIN: limits(env.JS_AUDIT_CHAIN_MAX_AGE_H, env.JS_AUDIT_CHAIN_MAX_BYTES),
+      FLEET: limits(env.JS_FLEET_MAX_AGE_H, env.JS_FLEET_MAX_BYTES),
     },
   };
   const problems = streamSettingsProblems({ replicas: env.JS_REPLICAS, ...streams });

@@ -38,6 +38,15 @@ export const PUBLIC_PATH_PREFIX = '/healthz/';
 export const AcceptsBody = (...mediaTypes: [string, ...string[]]): MethodDecorator =>
   SetMetadata(ACCEPTS_BODY_METADATA, mediaTypes);
 
+export const JSON_LIMIT_METADATA = 'sup:http:json-limit';
+
+/**
+ * A JSON body limit of the route's own, in bytes, instead of `HTTP_JSON_LIMIT`: for a route that
+ * takes batches (fleet reports) larger than any operator's request.
+ */
+export const JsonBodyLimit = (bytes: number): MethodDecorator =>
+  SetMetadata(JSON_LIMIT_METADATA, bytes);
+
 const mediaType = (req: Request): string | undefined =>
   req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() || undefined;
 const hasBody = (req: Request): boolean =>
@@ -89,19 +98,31 @@ function bodyError(err: unknown, limitBytes: number): Error {
  * Reads a JSON body after the guards have passed, so that only a caller allowed on the route
  * gets its body parsed, and parse errors (400, 413) come after 401, 403 and 415.
  */
-class JsonBodyInterceptor implements NestInterceptor {
-  private readonly parse: (req: Request, res: Response, next: (err?: unknown) => void) => void;
+type BodyParser = (req: Request, res: Response, next: (err?: unknown) => void) => void;
 
-  constructor(private readonly limitBytes: number) {
-    this.parse = json({ limit: limitBytes, strict: true, type: JSON_MEDIA_TYPE });
+class JsonBodyInterceptor implements NestInterceptor {
+  /** One parser per limit in use: the default and those of `@JsonBodyLimit` routes. */
+  private readonly parsers = new Map<number, BodyParser>();
+
+  constructor(private readonly limitBytes: number) {}
+
+  private parser(limit: number): BodyParser {
+    let parse = this.parsers.get(limit);
+    if (!parse) {
+      parse = json({ limit, strict: true, type: JSON_MEDIA_TYPE });
+      this.parsers.set(limit, parse);
+    }
+    return parse;
   }
 
   async intercept(ctx: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     if (ctx.getType() === 'http') {
       const http = ctx.switchToHttp();
+      const own: unknown = Reflect.getMetadata(JSON_LIMIT_METADATA, ctx.getHandler());
+      const limit = typeof own === 'number' ? own : this.limitBytes;
       await new Promise<void>((resolve, reject) =>
-        this.parse(http.getRequest<Request>(), http.getResponse<Response>(), (err) =>
-          err ? reject(bodyError(err, this.limitBytes)) : resolve(),
+        this.parser(limit)(http.getRequest<Request>(), http.getResponse<Response>(), (err) =>
+          err ? reject(bodyError(err, limit)) : resolve(),
         ),
       );
     }

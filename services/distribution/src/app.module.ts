@@ -5,6 +5,7 @@ import { JetStreamConnection, VersionedStore } from '@sup/jetstream';
 import { ServiceCoreModule, type ServiceContext } from '@sup/service-kit';
 import { CatalogRepository } from './catalog.repository';
 import { CatalogService } from './catalog.service';
+import { FleetModule } from './fleet/fleet.module';
 import { OpenApiController } from './openapi.controller';
 import { PublishHandler } from './publish.handler';
 import { CATALOG_MODEL, CatalogSchema, UPDATE_VIEW_MODEL, UpdateViewSchema } from './schemas';
@@ -24,6 +25,7 @@ export class AppModule {
           { name: CATALOG_MODEL, schema: CatalogSchema },
           { name: UPDATE_VIEW_MODEL, schema: UpdateViewSchema },
         ]),
+        FleetModule,
       ],
       controllers: [PublishHandler, UpdateViewHandler, UpdatesController, OpenApiController],
       providers: [

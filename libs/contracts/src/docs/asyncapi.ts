@@ -122,6 +122,17 @@ export const EVENT_DOCS = {
       },
     ],
   },
+  [SUBJECTS.fleetReported]: {
+    name: 'FleetReported',
+    summary:
+      'What an agent or relay runs (build, platform, relay group, security updates), as it last saw itself; the entity id is the computer id and the stream keeps one report per computer. Agents and relays publish it themselves, or post it to `POST /v1/fleet/reports`.',
+    emitters: [
+      {
+        service: 'distribution',
+        when: 'when `POST /v1/fleet/reports` accepts a batch (one per report)',
+      },
+    ],
+  },
 } as const satisfies Record<Subject, EventDoc>;
 
 /** NATS wildcard match: `*` is one token, `>` one or more trailing tokens. */
@@ -388,6 +399,7 @@ export function buildAsyncApi(): JsonObject {
       subjects: [...s.subjects],
       description: s.description,
       ...(s.retention ? { retention: s.retention } : {}),
+      ...(s.maxMsgsPerSubject ? { maxMsgsPerSubject: s.maxMsgsPerSubject } : {}),
     })),
   };
 }

@@ -227,6 +227,7 @@ describe('AsyncAPI document', () => {
       [SUBJECTS.syncRequested, 'FEEDS'],
       [SUBJECTS.entryRequested, 'FEEDS'],
       [SUBJECTS.auditAction, 'AUDIT'],
+      [SUBJECTS.fleetReported, 'FLEET'],
     ]);
     for (const service of SERVICE_NAMES) {
       for (const subject of ALL_SUBJECTS)
@@ -280,6 +281,9 @@ describe('OpenAPI document', () => {
         'GET /v1/alerts',
         'GET /v1/audit',
         'GET /v1/openapi.json',
+        'POST /v1/fleet/reports',
+        'GET /v1/fleet',
+        'GET /v1/fleet/summary',
         'GET /healthz/live',
         'GET /healthz/ready',
       ].sort(),

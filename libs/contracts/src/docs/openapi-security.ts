@@ -12,6 +12,9 @@ export const OPERATION_ROLES: Readonly<Record<string, readonly Role[]>> = {
   listUpdates: ['viewer'],
   getUpdate: ['viewer'],
   listAlerts: ['viewer'],
+  postFleetReports: ['agent', 'operator'],
+  listFleet: ['viewer'],
+  getFleetSummary: ['viewer'],
   getOpenApi: ['viewer'],
   listAudit: ['admin'],
 };

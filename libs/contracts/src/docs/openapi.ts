@@ -16,6 +16,15 @@ import {
   UpdateListSchema,
 } from '../rest';
 import { API_ROUTES } from '../api-routes';
+import {
+  ComputerSchema,
+  FleetListSchema,
+  FleetReportSchema,
+  FleetReportsAcceptedSchema,
+  FleetReportsBodySchema,
+  FleetSummarySchema,
+  ListFleetQuerySchema,
+} from '../fleet';
 import { HealthSchema, SyncAcceptedSchema } from '../rest-responses';
 import { SERVICE_NAMES, type ServiceName } from '../services';
 import {
@@ -51,6 +60,11 @@ const TAGS: { name: string; service: ServiceName | null; description: string }[]
   { name: 'imports', service: 'ingest', description: 'Manual import of a signed bundle.' },
   { name: 'updates', service: 'distribution', description: 'Updates and their lifecycle.' },
   { name: 'openapi', service: 'distribution', description: 'This document.' },
+  {
+    name: 'fleet',
+    service: 'distribution',
+    description: 'Agents and relays: what each runs, as it last reported.',
+  },
   { name: 'alerts', service: 'alerting', description: 'Alerts raised by the pipeline.' },
   {
     name: 'audit',
@@ -114,6 +128,12 @@ export function buildOpenApi(): JsonObject {
     Alert: AlertSchema,
     AlertList: AlertListSchema,
     AuditPage: AuditPageSchema,
+    FleetReport: FleetReportSchema,
+    FleetReports: FleetReportsBodySchema,
+    FleetReportsAccepted: FleetReportsAcceptedSchema,
+    Computer: ComputerSchema,
+    FleetList: FleetListSchema,
+    FleetSummary: FleetSummarySchema,
     ErrorBody: ErrorBodySchema,
     Health: HealthSchema,
   };
@@ -124,10 +144,12 @@ export function buildOpenApi(): JsonObject {
     ListAuditQuery: ListAuditQuerySchema,
     UpdateId: UpdateIdSchema,
     SyncId: SyncAcceptedSchema.shape.id,
+    ListFleetQuery: ListFleetQuerySchema,
   };
   const { schemas, extra } = componentSchemas(named, 'openApi3', internal);
   const { ListUpdatesQuery, ListAlertsQuery, ListAuditQuery, UpdateId, SyncId } = extra;
 
+  const { ListFleetQuery } = extra;
   const routed = (service: ServiceName): JsonObject => ({ 'x-service': service });
   const badRequest = { 400: responseRef('BadRequest') };
   const notFound = { 404: responseRef('NotFound') };
@@ -305,6 +327,60 @@ export function buildOpenApi(): JsonObject {
           ...badRequest,
         },
         ...routed('audit'),
+      },
+    },
+    [`${REST_BASE_PATH}/fleet/reports`]: {
+      post: {
+        operationId: 'postFleetReports',
+        tags: ['fleet'],
+        summary: 'Report agents and relays: what each runs',
+        description: [
+          'A batch of up to 1,000 reports (body up to 2 MiB), each published as',
+          '`fleet.v1.reported.<id>`; answered once JetStream stored them all. Of two reports of one',
+          'computer the later `seenAt` wins, in any order of arrival; the same report again is a',
+          'duplicate. A 400 names every bad field and nothing of the batch is stored; a 503 means',
+          'some reports were not stored: post the batch again.',
+        ].join(' '),
+        requestBody: { required: true, content: json(schemaRef('FleetReports')) },
+        responses: {
+          202: response('Stored; the read model follows.', schemaRef('FleetReportsAccepted')),
+          ...badRequest,
+          503: response('Some reports could not be stored; post again.', schemaRef('ErrorBody')),
+        },
+        ...routed('distribution'),
+      },
+    },
+    [`${REST_BASE_PATH}/fleet`]: {
+      get: {
+        operationId: 'listFleet',
+        tags: ['fleet'],
+        summary: 'List computers (their latest report), by id',
+        parameters: queryParameters(ListFleetQuery, {
+          role: 'Only agents or only relays.',
+          platform: 'Only computers of this platform.',
+          group: 'Only computers of this relay group.',
+          version: 'Only computers running this build (as reported).',
+          ...PAGING,
+        }),
+        responses: {
+          200: response('A page of computers.', schemaRef('FleetList')),
+          ...badRequest,
+        },
+        ...routed('distribution'),
+      },
+    },
+    [`${REST_BASE_PATH}/fleet/summary`]: {
+      get: {
+        operationId: 'getFleetSummary',
+        tags: ['fleet'],
+        summary: 'Computers by platform and line; security updates up to date or not',
+        description: [
+          'Counts by role, platform and `major.minor` line, and per security component the',
+          'computers at the newest version the catalog has published (or newer: up to date) and',
+          'below it (out of date), with the count of each reported version.',
+        ].join(' '),
+        responses: { 200: response('The summary.', schemaRef('FleetSummary')) },
+        ...routed('distribution'),
       },
     },
     [OPENAPI_DOCUMENT_PATH]: {

@@ -1,0 +1,3 @@
+export * from './latest-report';
+export * from './versions';
+export * from './summary';
