@@ -40,6 +40,7 @@ interface Route {
 
 const NO_SYNC = 'sync_000000000000000000000000';
 const NO_UPDATE = 'upd_000000000000000000000000';
+const NO_ALERT = 'alert_update-rejected_upd_000000000000000000000000';
 const CALLERS: { name: string; as: Caller }[] = [
   { name: 'no token', as: 'anonymous' },
   { name: 'bad token', as: { token: 'sup_admin_not-a-real-token' } },
@@ -95,6 +96,8 @@ describe('API roles: every route x every caller', () => {
     { operationId: 'listUpdates', method: 'GET', path: '/v1/updates', ok: [200] },
     { operationId: 'getUpdate', method: 'GET', path: `/v1/updates/${NO_UPDATE}`, ok: [404] },
     { operationId: 'listAlerts', method: 'GET', path: '/v1/alerts', ok: [200] },
+    { operationId: 'getAlert', method: 'GET', path: `/v1/alerts/${NO_ALERT}`, ok: [404] },
+    { operationId: 'ackAlert', method: 'POST', path: `/v1/alerts/${NO_ALERT}/ack`, ok: [404] },
     {
       operationId: 'postFleetReports',
       method: 'POST',

@@ -197,7 +197,7 @@ describe('pipeline: import → checksum → signature → publish, with rejectio
       .map((u) => u.id)
       .sort();
     expect(alerts.map((a) => a.updateId).sort()).toEqual(rejected);
-    expect(alerts.every((a) => a.state === 'raised')).toBe(true);
+    expect(alerts.every((a) => a.state === 'open')).toBe(true);
   });
 
   it('deletes the stored bytes of rejected updates and keeps the published ones', async () => {

@@ -78,6 +78,12 @@ const SAMPLES: EventMap = {
     details: { stage: 'checksum' },
     raisedAt: AT,
   },
+  [SUBJECTS.alertAcknowledged]: {
+    alertId: 'alert-1',
+    rule: 'update-rejected',
+    by: 'alice',
+    acknowledgedAt: AT,
+  },
   [SUBJECTS.alertResolved]: {
     alertId: 'alert-1',
     rule: 'update-rejected',

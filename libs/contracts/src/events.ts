@@ -121,6 +121,12 @@ export const AlertRaisedSchema = z.object({
   updateId: UpdateIdSchema.optional(),
   details: z.record(z.unknown()),
   raisedAt: Timestamp,
+  /** What the rule fired about; the alert is one per rule + subject. */
+  subject: z.string().min(1).max(512).optional(),
+  /** Sightings so far (above 1 when a resolved alert reopens). */
+  occurrences: z.number().int().min(1).optional(),
+  /** `raised` the first time, `reopened` when a resolved alert's condition holds again. */
+  transition: z.enum(['raised', 'reopened']).optional(),
 });
 
 export const AlertResolvedSchema = z.object({
@@ -128,6 +134,15 @@ export const AlertResolvedSchema = z.object({
   rule: z.string(),
   reason: z.string(),
   resolvedAt: Timestamp,
+});
+
+/** An operator acknowledged an alert (`POST /v1/alerts/{id}/ack`). */
+export const AlertAcknowledgedSchema = z.object({
+  alertId: z.string().min(1),
+  rule: z.string(),
+  /** Token name or OIDC subject of the operator. */
+  by: z.string().min(1).max(256),
+  acknowledgedAt: Timestamp,
 });
 
 const SyncIdSchema = z.string().regex(/^sync_[0-9a-f]{24}$/);
@@ -169,6 +184,7 @@ export const EVENT_SCHEMAS = {
   [SUBJECTS.rejected]: UpdateRejectedSchema,
   [SUBJECTS.alertRaised]: AlertRaisedSchema,
   [SUBJECTS.alertResolved]: AlertResolvedSchema,
+  [SUBJECTS.alertAcknowledged]: AlertAcknowledgedSchema,
   [SUBJECTS.syncRequested]: SyncRequestedSchema,
   [SUBJECTS.entryRequested]: EntryRequestedSchema,
   [SUBJECTS.auditAction]: AuditActionSchema,

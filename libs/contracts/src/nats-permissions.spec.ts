@@ -22,9 +22,10 @@ const EXPECTED_PUBLISHERS: Record<string, NatsServiceName[]> = {
   [SUBJECTS.rejected]: ['ingest', 'checksum', 'signature-validator'],
   [SUBJECTS.alertRaised]: ['alerting'],
   [SUBJECTS.alertResolved]: ['alerting'],
+  [SUBJECTS.alertAcknowledged]: ['alerting'],
   [SUBJECTS.syncRequested]: ['ingest'],
   [SUBJECTS.entryRequested]: ['ingest'],
-  'audit.v1.action': ['ingest'],
+  'audit.v1.action': ['ingest', 'alerting'],
   // Reports posted over REST; agents and relays publishing over NATS get users of their own (issue 7).
   [SUBJECTS.fleetReported]: ['distribution'],
 };

@@ -6,6 +6,7 @@ import {
   SUBJECTS,
   typeFilter,
   UPDATE_SUBJECTS,
+  ALERT_SUBJECTS,
   type Subject,
 } from './subjects';
 
@@ -91,9 +92,18 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
     buckets: ['update_views'],
   },
   alerting: {
-    emits: [typeFilter(SUBJECTS.alertRaised), typeFilter(SUBJECTS.alertResolved)],
-    consumes: [{ subject: SUBJECTS.rejected }],
-    buckets: [],
+    emits: [
+      typeFilter(SUBJECTS.alertRaised),
+      typeFilter(SUBJECTS.alertResolved),
+      typeFilter(SUBJECTS.alertAcknowledged),
+      AUDITED_ACTIONS, // acknowledgements
+    ],
+    consumes: [
+      { subject: SUBJECTS.rejected },
+      // Webhook delivery: its own durables on ALERTS, so a slow sink never holds up evaluation.
+      ...ALERT_SUBJECTS.map((subject) => ({ subject, consumer: 'webhook' })),
+    ],
+    buckets: ['alerts'],
   },
   audit: {
     // Only audit appends to the chain: a record and, periodically, a signed checkpoint.

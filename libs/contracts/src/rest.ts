@@ -88,25 +88,51 @@ export const UpdateListSchema = z.object({
   offset: z.number().int(),
 });
 
+export const AlertStateSchema = z.enum(['open', 'acknowledged', 'resolved']);
 export const AlertSchema = z.object({
+  /** Deterministic from rule + subject: one alert per rule and subject. */
   id: z.string(),
   rule: z.string(),
+  /** What the rule fired about (an update, a relay, a platform line). */
+  subject: z.string(),
   severity: AlertSeveritySchema,
-  state: z.enum(['raised', 'resolved']),
+  state: AlertStateSchema,
   summary: z.string(),
   updateId: z.string().optional(),
   details: z.record(z.unknown()),
+  /** First sighting (the same instant as `firstSeen`; kept for earlier clients). */
   raisedAt: z.string(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  /** Sightings of the condition, counted once per source event. */
+  occurrences: z.number().int().min(1),
+  acknowledgedBy: z.string().optional(),
+  acknowledgedAt: z.string().optional(),
   resolvedAt: z.string().optional(),
+  resolveReason: z.string().optional(),
 });
 export type Alert = z.infer<typeof AlertSchema>;
+export const AlertHistoryEntrySchema = z.object({
+  seq: z.number().int().min(1),
+  event: z.enum(['raised', 'occurred', 'acknowledged', 'resolved', 'reopened']),
+  at: z.string(),
+  by: z.string().optional(),
+  reason: z.string().optional(),
+});
+/** One alert with its history (the last 100 transitions). */
+export const AlertDetailSchema = AlertSchema.extend({ history: z.array(AlertHistoryEntrySchema) });
+export type AlertDetail = z.infer<typeof AlertDetailSchema>;
 export const ListAlertsQuerySchema = z
   .object({
-    state: z.enum(['raised', 'resolved']).optional(),
+    state: AlertStateSchema.optional(),
+    severity: AlertSeveritySchema.optional(),
     rule: z.string().max(64).optional(),
     ...paging,
   })
   .strict();
+export type ListAlertsQuery = z.infer<typeof ListAlertsQuerySchema>;
+/** An alert id as the path names it: `alert_<rule>_<subject token>`. */
+export const AlertIdSchema = z.string().regex(/^alert_[A-Za-z0-9_-]{1,190}$/);
 export const AlertListSchema = z.object({
   items: z.array(AlertSchema),
   total: z.number().int(),

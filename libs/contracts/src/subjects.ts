@@ -17,6 +17,7 @@ export const SUBJECTS = {
   rejected: 'updates.v1.rejected',
   alertRaised: 'alerts.v1.raised',
   alertResolved: 'alerts.v1.resolved',
+  alertAcknowledged: 'alerts.v1.acknowledged',
   syncRequested: 'feeds.v1.sync-requested',
   entryRequested: 'feeds.v1.entry-requested',
   auditAction: 'audit.v1.action',
@@ -34,6 +35,14 @@ export const UPDATE_SUBJECTS = [
   SUBJECTS.rejected,
 ] as const;
 export type UpdateSubject = (typeof UPDATE_SUBJECTS)[number];
+
+/** The alert lifecycle: what webhooks deliver. */
+export const ALERT_SUBJECTS = [
+  SUBJECTS.alertRaised,
+  SUBJECTS.alertResolved,
+  SUBJECTS.alertAcknowledged,
+] as const;
+export type AlertSubject = (typeof ALERT_SUBJECTS)[number];
 
 /** A token of a NATS subject: the entity ids the pipeline makes (`upd_…`, `sync_…`, `alert_…`). */
 const ENTITY_TOKEN = /^[A-Za-z0-9_-]{1,200}$/;

@@ -1,64 +1,199 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { SUBJECTS, type Alert } from '@sup/contracts';
-import type { EventBatch } from '@sup/jetstream';
-import { announceBatch, decision, Outbox } from '@sup/service-kit';
-import type { AlertRecord } from './alert.schema';
-import { AlertRepository, type AlertQuery } from './alert.repository';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  SUBJECTS,
+  type Actor,
+  type Alert,
+  type AlertDetail,
+  type ListAlertsQuery,
+} from '@sup/contracts';
+import {
+  acknowledgeAlert,
+  alertEventToken,
+  alertIdOf,
+  AlertTransitionError,
+  observeAlert,
+  resolveAlert,
+  type AlertChange,
+  type AlertHistoryEntry,
+  type AlertObservation,
+  type AlertView,
+  type Resolution,
+} from '@sup/domain';
+import type { EventBatch, OutgoingEvent, Versioned, VersionedStore } from '@sup/jetstream';
+import { announceBatch, AuditTrail, decision, mapLimited, Outbox } from '@sup/service-kit';
+import { alertDetailOf, alertOfDoc } from './alert-mapping';
+import { AlertProjection } from './alert.repository';
 import { rejectionAlert } from './rejection-alert';
 
+export const ALERT_STORE = Symbol('ALERT_STORE');
+
+/** KV round trips in flight at once while a batch is applied. */
+const KV_CONCURRENCY = 32;
+
+/**
+ * The alert lifecycle over the `alerts` KV bucket: every change is a pure transition from
+ * libs/domain applied by compare-and-set (a lost race re-applies it to the newer value), so any
+ * number of replicas share the alerts safely. Each transition is announced once, under an event id
+ * made of the alert id and the transition's number; the MongoDB copy serves the listing.
+ */
 @Injectable()
 export class AlertsService {
   constructor(
-    private readonly alerts: AlertRepository,
+    @Inject(ALERT_STORE) private readonly store: VersionedStore<AlertView>,
+    private readonly projection: AlertProjection,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(AuditTrail) private readonly audit: AuditTrail,
   ) {}
 
-  /** One alert per rejected update: one bulk insert for the batch, then the announcements. */
+  /** Rule `update-rejected`: one sighting per rejection event (its id counts it once). */
   async raiseForRejections(batch: EventBatch<typeof SUBJECTS.rejected>): Promise<void> {
-    const raisedAt = new Date();
-    const decided = batch.items.map((item) => {
-      const alert = rejectionAlert(item.event.data);
-      return {
-        item,
-        alert,
-        events: [
-          decision(SUBJECTS.alertRaised, alert.alertId, {
-            ...alert,
-            raisedAt: raisedAt.toISOString(),
-          }),
-        ],
-      };
+    const at = new Date().toISOString();
+    const decided = await mapLimited(batch.items, KV_CONCURRENCY, async (item) => {
+      try {
+        const o = rejectionAlert(item.event.data, item.event.id, at);
+        const applied = await this.observe(o);
+        return { item, applied, events: eventsOf(applied.value, [announced(applied, o)]) };
+      } catch (error) {
+        batch.retry(item, error as Error);
+        return { item, applied: undefined, events: [] };
+      }
     });
-    await this.alerts.insertNew(
-      decided.map(({ alert }): AlertRecord => ({
-        _id: alert.alertId,
-        rule: alert.rule,
-        severity: alert.severity,
-        state: 'raised',
-        summary: alert.summary,
-        ...(alert.updateId ? { updateId: alert.updateId } : {}),
-        details: alert.details,
-        raisedAt,
-      })),
-    );
+    await this.projection.write(decided.flatMap((d) => (d.applied ? [d.applied] : [])));
     await announceBatch(batch, this.outbox, decided);
   }
 
-  async list(q: AlertQuery): Promise<{ items: Alert[]; total: number }> {
-    const { docs, total } = await this.alerts.page(q);
-    return {
-      items: docs.map((d) => ({
-        id: d._id,
-        rule: d.rule,
-        severity: d.severity,
-        state: d.state,
-        summary: d.summary,
-        ...(d.updateId ? { updateId: d.updateId } : {}),
-        details: d.details,
-        raisedAt: d.raisedAt.toISOString(),
-        ...(d.resolvedAt ? { resolvedAt: d.resolvedAt.toISOString() } : {}),
-      })),
-      total,
-    };
+  /**
+   * Resolves alerts whose condition ended (see `resolutionsFor` in libs/domain). No rule calls it
+   * yet: `update-rejected` never ends by itself; the state rules of issue 8 will, per evaluation.
+   */
+  async resolve(resolutions: readonly Resolution[], at = new Date()): Promise<void> {
+    const applied = await mapLimited(resolutions, KV_CONCURRENCY, async (r) => {
+      let change: AlertChange | undefined;
+      const stored = await this.store.update(r.alertId, (current) => {
+        if (!current) return undefined;
+        change = resolveAlert(current.value, r.reason, at.toISOString());
+        return change.transition ? change.view : undefined;
+      });
+      return stored && { stored, entry: change?.transition ?? lastOf(stored.value, 'resolved') };
+    });
+    const done = applied.filter((a) => a !== undefined);
+    await this.projection.write(done.map((a) => a.stored));
+    await this.announce(done.flatMap((a) => eventsOf(a.stored.value, [a.entry])));
   }
+
+  /** An operator acknowledges: 404 for an unknown alert, 409 for a resolved one. */
+  async acknowledge(alertId: string, actor: Actor, at = new Date()): Promise<AlertDetail> {
+    let change: AlertChange | undefined;
+    let refused: AlertTransitionError | undefined;
+    const stored = await this.store.update(alertId, (current) => {
+      if (!current) return undefined;
+      try {
+        refused = undefined;
+        change = acknowledgeAlert(current.value, actor.name, at.toISOString());
+      } catch (error) {
+        if (!(error instanceof AlertTransitionError)) throw error;
+        refused = error;
+        return undefined;
+      }
+      return change.transition ? change.view : undefined;
+    });
+    if (!stored) throw new NotFoundException(`no alert with id ${alertId}`);
+    if (refused) throw new ConflictException(refused.message);
+    // A repeated ack (or a retry after a lost announcement) re-announces the recorded one.
+    const entry = change?.transition ?? lastOf(stored.value, 'acknowledged');
+    await this.projection.write([stored]);
+    await this.announce(eventsOf(stored.value, [entry]));
+    // Audited when this caller made the transition, or retries it (their record may be lost);
+    // someone else's repeat of a done ack changed nothing and is not their action.
+    if (entry && entry.by === actor.name) {
+      await this.audit.record([
+        {
+          id: `alert-acknowledged-${alertEventToken(alertId, entry.seq)}`,
+          action: 'alert-acknowledged',
+          actor,
+          target: alertId,
+          outcome: 'accepted',
+          at: new Date(entry.at),
+        },
+      ]);
+    }
+    return alertDetailOf(stored.value);
+  }
+
+  async get(alertId: string): Promise<AlertDetail> {
+    const found = await this.store.get(alertId);
+    if (!found) throw new NotFoundException(`no alert with id ${alertId}`);
+    return alertDetailOf(found.value);
+  }
+
+  async list(q: ListAlertsQuery): Promise<{ items: Alert[]; total: number }> {
+    const { docs, total } = await this.projection.page(q);
+    return { items: docs.map(alertOfDoc), total };
+  }
+
+  private observe(o: AlertObservation): Promise<Versioned<AlertView>> {
+    // Never undefined: an absent alert is always raised, so the mutation always writes then.
+    return this.store.update(alertIdOf(o.rule, o.subject), (current) => {
+      const { view, transition } = observeAlert(current?.value, o);
+      return transition ? view : undefined;
+    }) as Promise<Versioned<AlertView>>;
+  }
+
+  private async announce(events: OutgoingEvent[]): Promise<void> {
+    const failed = (await this.outbox.announce(events)).find((a) => a.state === 'failed');
+    if (failed?.state === 'failed') throw failed.error;
+  }
+}
+
+/** The transition an observation made, found by its cause (also after a redelivery). */
+const announced = (stored: Versioned<AlertView>, o: AlertObservation) =>
+  stored.value.history.find((h) => h.cause === o.observationId);
+
+const lastOf = (view: AlertView, event: AlertHistoryEntry['event']) =>
+  view.history.findLast((h) => h.event === event);
+
+/** The events of transitions worth telling: raised, reopened, acknowledged, resolved. */
+function eventsOf(view: AlertView, entries: (AlertHistoryEntry | undefined)[]): OutgoingEvent[] {
+  return entries.flatMap((entry): OutgoingEvent[] => {
+    if (!entry) return [];
+    const token = alertEventToken(view.id, entry.seq);
+    switch (entry.event) {
+      case 'raised':
+      case 'reopened':
+        return [
+          decision(SUBJECTS.alertRaised, token, {
+            alertId: view.id,
+            rule: view.rule,
+            severity: view.severity,
+            summary: view.summary,
+            ...(view.updateId ? { updateId: view.updateId } : {}),
+            details: view.details,
+            raisedAt: entry.at,
+            subject: view.subject,
+            occurrences: view.occurrences,
+            transition: entry.event,
+          }),
+        ];
+      case 'acknowledged':
+        return [
+          decision(SUBJECTS.alertAcknowledged, token, {
+            alertId: view.id,
+            rule: view.rule,
+            by: entry.by ?? 'unknown',
+            acknowledgedAt: entry.at,
+          }),
+        ];
+      case 'resolved':
+        return [
+          decision(SUBJECTS.alertResolved, token, {
+            alertId: view.id,
+            rule: view.rule,
+            reason: entry.reason ?? '',
+            resolvedAt: entry.at,
+          }),
+        ];
+      case 'occurred':
+        return [];
+    }
+  });
 }

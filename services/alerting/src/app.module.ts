@@ -1,23 +1,39 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import type { AlertView } from '@sup/domain';
+import { JetStreamConnection, VersionedStore } from '@sup/jetstream';
 import { ServiceCoreModule, type ServiceContext } from '@sup/service-kit';
 import { ALERT_MODEL, AlertSchema } from './alert.schema';
-import { AlertRepository } from './alert.repository';
+import { AlertProjection } from './alert.repository';
 import { AlertsController } from './alerts.controller';
-import { AlertsService } from './alerts.service';
+import { ALERT_STORE, AlertsService } from './alerts.service';
+import type { AlertingConfig } from './config';
 import { RejectionHandler } from './rejection.handler';
+import { WebhookHandler } from './webhooks/webhook.handler';
 
 @Module({})
 export class AppModule {
-  static register(ctx: ServiceContext): DynamicModule {
+  static register(ctx: ServiceContext<AlertingConfig>): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ServiceCoreModule.forRoot(ctx),
         MongooseModule.forFeature([{ name: ALERT_MODEL, schema: AlertSchema }]),
       ],
-      controllers: [RejectionHandler, AlertsController],
-      providers: [AlertRepository, AlertsService],
+      controllers: [RejectionHandler, WebhookHandler, AlertsController],
+      providers: [
+        AlertProjection,
+        AlertsService,
+        {
+          provide: ALERT_STORE,
+          inject: [JetStreamConnection],
+          useFactory: (connection: JetStreamConnection) =>
+            VersionedStore.open<AlertView>(connection, 'alerts', {
+              replicas: ctx.config.jetstream.replicas,
+              description: 'One alert per rule + subject, changed by compare-and-set',
+            }),
+        },
+      ],
     };
   }
 }

@@ -1,22 +1,23 @@
 import type { EventData, SUBJECTS } from '@sup/contracts';
+import type { AlertObservation } from '@sup/domain';
 
 type Rejection = EventData<typeof SUBJECTS.rejected>;
 
 export const REJECTION_RULE = 'update-rejected';
 
 /**
- * A forged or corrupted update is a possible attack, so checksum, signature and policy failures are
- * critical; a malformed feed entry is the vendor's mistake and only a warning.
+ * Rule `update-rejected`: each rejection is a sighting for its update (one alert per update). A
+ * forged or corrupted update is a possible attack, so checksum, signature and policy failures are
+ * critical; a malformed feed entry is the vendor's mistake and only a warning. A rejection is a past
+ * fact, so this rule never resolves an alert by itself: an operator acknowledges it.
  */
-export function rejectionAlert(
-  r: Rejection,
-): Omit<EventData<typeof SUBJECTS.alertRaised>, 'raisedAt'> {
+export function rejectionAlert(r: Rejection, observationId: string, at: string): AlertObservation {
   const label = r.update
     ? `${r.update.component}${r.update.platform ? ` (${r.update.platform})` : ''} ${r.update.version}`
     : `${r.entry?.component ?? 'unknown component'} ${r.entry?.version ?? ''}`.trim();
   return {
-    alertId: `alert_${REJECTION_RULE}_${r.updateId}`,
     rule: REJECTION_RULE,
+    subject: r.updateId,
     severity: r.stage === 'feed' ? 'warning' : 'critical',
     summary: `Update ${label} was rejected at the ${r.stage} stage: ${r.reason}`,
     updateId: r.updateId,
@@ -27,5 +28,7 @@ export function rejectionAlert(
       ...(r.file ? { file: r.file } : {}),
       ...(r.source ? { source: r.source } : {}),
     },
+    observationId,
+    at,
   };
 }

@@ -100,6 +100,11 @@ export const EVENT_DOCS = {
     summary: 'A raised alert no longer holds.',
     emitters: [{ service: 'alerting', when: 'when the condition of a raised alert clears' }],
   },
+  [SUBJECTS.alertAcknowledged]: {
+    name: 'AlertAcknowledged',
+    summary: 'An operator acknowledged an alert.',
+    emitters: [{ service: 'alerting', when: 'when `POST /v1/alerts/{id}/ack` acknowledges it' }],
+  },
   [SUBJECTS.syncRequested]: {
     name: 'SyncRequested',
     summary: 'A feed sync was requested; ingest runs it and reports on `GET /v1/feeds/syncs/{id}`.',

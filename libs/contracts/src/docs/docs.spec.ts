@@ -161,6 +161,7 @@ describe('AsyncAPI document', () => {
     expect(emitters(SUBJECTS.published)).toEqual(['distribution']);
     expect(emitters(SUBJECTS.alertRaised)).toEqual(['alerting']);
     expect(emitters(SUBJECTS.alertResolved)).toEqual(['alerting']);
+    expect(emitters(SUBJECTS.alertAcknowledged)).toEqual(['alerting']);
     expect(emitters(SUBJECTS.syncRequested)).toEqual(['ingest']);
     for (const subject of ALL_SUBJECTS) {
       for (const service of emitters(subject)) expect(SERVICE_NAMES).toContain(service);
@@ -224,6 +225,7 @@ describe('AsyncAPI document', () => {
       [SUBJECTS.rejected, 'UPDATES'],
       [SUBJECTS.alertRaised, 'ALERTS'],
       [SUBJECTS.alertResolved, 'ALERTS'],
+      [SUBJECTS.alertAcknowledged, 'ALERTS'],
       [SUBJECTS.syncRequested, 'FEEDS'],
       [SUBJECTS.entryRequested, 'FEEDS'],
       [SUBJECTS.auditAction, 'AUDIT'],
@@ -279,6 +281,8 @@ describe('OpenAPI document', () => {
         'GET /v1/updates',
         'GET /v1/updates/{id}',
         'GET /v1/alerts',
+        'GET /v1/alerts/{id}',
+        'POST /v1/alerts/{id}/ack',
         'GET /v1/audit',
         'GET /v1/openapi.json',
         'POST /v1/fleet/reports',
@@ -380,6 +384,7 @@ describe('OpenAPI document', () => {
     const alerts = op('get', '/v1/alerts');
     expect((alerts.parameters as JsonObject[]).map((p) => p.name)).toEqual([
       'state',
+      'severity',
       'rule',
       'limit',
       'offset',

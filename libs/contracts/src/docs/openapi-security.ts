@@ -12,6 +12,8 @@ export const OPERATION_ROLES: Readonly<Record<string, readonly Role[]>> = {
   listUpdates: ['viewer'],
   getUpdate: ['viewer'],
   listAlerts: ['viewer'],
+  getAlert: ['viewer'],
+  ackAlert: ['operator'],
   postFleetReports: ['agent', 'operator'],
   listFleet: ['viewer'],
   getFleetSummary: ['viewer'],

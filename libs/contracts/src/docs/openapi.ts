@@ -2,6 +2,8 @@ import type { ZodTypeAny } from 'zod';
 import { AuditPageSchema, ListAuditQuerySchema } from '../audit';
 import { AlertSeveritySchema, SignerSchema } from '../events';
 import {
+  AlertDetailSchema,
+  AlertIdSchema,
   AlertListSchema,
   AlertSchema,
   ErrorBodySchema,
@@ -126,6 +128,7 @@ export function buildOpenApi(): JsonObject {
     UpdateList: UpdateListSchema,
     AlertSeverity: AlertSeveritySchema,
     Alert: AlertSchema,
+    AlertDetail: AlertDetailSchema,
     AlertList: AlertListSchema,
     AuditPage: AuditPageSchema,
     FleetReport: FleetReportSchema,
@@ -145,9 +148,10 @@ export function buildOpenApi(): JsonObject {
     UpdateId: UpdateIdSchema,
     SyncId: SyncAcceptedSchema.shape.id,
     ListFleetQuery: ListFleetQuerySchema,
+    AlertId: AlertIdSchema,
   };
   const { schemas, extra } = componentSchemas(named, 'openApi3', internal);
-  const { ListUpdatesQuery, ListAlertsQuery, ListAuditQuery, UpdateId, SyncId } = extra;
+  const { ListUpdatesQuery, ListAlertsQuery, ListAuditQuery, UpdateId, SyncId, AlertId } = extra;
 
   const { ListFleetQuery } = extra;
   const routed = (service: ServiceName): JsonObject => ({ 'x-service': service });
@@ -298,12 +302,45 @@ export function buildOpenApi(): JsonObject {
         summary: 'List alerts, most recent first',
         parameters: queryParameters(ListAlertsQuery, {
           state: 'Only alerts in this state.',
+          severity: 'Only alerts of this severity.',
           rule: 'Only alerts of this rule.',
           ...PAGING,
         }),
         responses: {
           200: response('A page of alerts.', schemaRef('AlertList')),
           ...badRequest,
+        },
+        ...routed('alerting'),
+      },
+    },
+    [`${REST_BASE_PATH}/alerts/{id}`]: {
+      get: {
+        operationId: 'getAlert',
+        tags: ['alerts'],
+        summary: 'One alert with its history',
+        parameters: [idParameter('Alert id.', AlertId)],
+        responses: {
+          200: response('The alert.', schemaRef('AlertDetail')),
+          ...notFound,
+        },
+        ...routed('alerting'),
+      },
+    },
+    [`${REST_BASE_PATH}/alerts/{id}/ack`]: {
+      post: {
+        operationId: 'ackAlert',
+        tags: ['alerts'],
+        summary: 'Acknowledge an alert',
+        description: [
+          'Records who acknowledged it and when (and in the audit log), and emits',
+          '`alerts.v1.acknowledged`. Acknowledging an acknowledged alert changes nothing (200);',
+          'a resolved alert cannot be acknowledged (409). No request body.',
+        ].join(' '),
+        parameters: [idParameter('Alert id.', AlertId)],
+        responses: {
+          200: response('The alert, acknowledged.', schemaRef('AlertDetail')),
+          ...notFound,
+          409: response('The alert is resolved.', schemaRef('ErrorBody')),
         },
         ...routed('alerting'),
       },
