@@ -13,3 +13,4 @@ export * from './outcomes';
 export * from './trust-config';
 export * from './trust/trust-loader';
 export * from './trust/trust-store.module';
+export * from './versioned-store-provider';

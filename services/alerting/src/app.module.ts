@@ -1,8 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import type { AlertView } from '@sup/domain';
-import { JetStreamConnection, VersionedStore } from '@sup/jetstream';
-import { ServiceCoreModule, type ServiceContext } from '@sup/service-kit';
+import { ServiceCoreModule, versionedStoreProvider, type ServiceContext } from '@sup/service-kit';
 import { ALERT_MODEL, AlertSchema } from './alert.schema';
 import { AlertProjection } from './alert.repository';
 import { AlertsController } from './alerts.controller';
@@ -24,15 +22,11 @@ export class AppModule {
       providers: [
         AlertProjection,
         AlertsService,
-        {
-          provide: ALERT_STORE,
-          inject: [JetStreamConnection],
-          useFactory: (connection: JetStreamConnection) =>
-            VersionedStore.open<AlertView>(connection, 'alerts', {
-              replicas: ctx.config.jetstream.replicas,
-              description: 'One alert per rule + subject, changed by compare-and-set',
-            }),
-        },
+        versionedStoreProvider(
+          ALERT_STORE,
+          'alerts',
+          'One alert per rule + subject, changed by compare-and-set',
+        ),
       ],
     };
   }

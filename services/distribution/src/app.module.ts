@@ -1,8 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import type { UpdateView } from '@sup/domain';
-import { JetStreamConnection, VersionedStore } from '@sup/jetstream';
-import { ServiceCoreModule, type ServiceContext } from '@sup/service-kit';
+import { ServiceCoreModule, versionedStoreProvider, type ServiceContext } from '@sup/service-kit';
 import { CatalogRepository } from './catalog.repository';
 import { CatalogService } from './catalog.service';
 import { FleetModule } from './fleet/fleet.module';
@@ -33,15 +31,11 @@ export class AppModule {
         CatalogService,
         UpdateViewProjection,
         UpdateViewService,
-        {
-          provide: UPDATE_VIEW_STORE,
-          inject: [JetStreamConnection],
-          useFactory: (connection: JetStreamConnection) =>
-            VersionedStore.open<UpdateView>(connection, 'update_views', {
-              replicas: ctx.config.jetstream.replicas,
-              description: 'Each update’s view, merged from its events by compare-and-set',
-            }),
-        },
+        versionedStoreProvider(
+          UPDATE_VIEW_STORE,
+          'update_views',
+          'Each update’s view, merged from its events by compare-and-set',
+        ),
       ],
     };
   }

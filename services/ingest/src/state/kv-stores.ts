@@ -1,6 +1,6 @@
 import type { ArtifactRefs, SyncAggregate } from '@sup/domain';
-import { JetStreamConnection, VersionedStore } from '@sup/jetstream';
-import { SERVICE_CONFIG } from '@sup/service-kit';
+import type { VersionedStore } from '@sup/jetstream';
+import { versionedStoreProvider } from '@sup/service-kit';
 import type { Provider } from '@nestjs/common';
 import type { IngestConfig } from '../config';
 import type { FeedState } from './feed-states';
@@ -18,23 +18,7 @@ export type ArtifactRefsStore = VersionedStore<ArtifactRefs>;
  * sync progress (entries finish on any replica), the highest accepted index per feed, and who
  * holds which stored bytes.
  */
-function bucket(
-  token: symbol,
-  name: string,
-  description: string,
-  ttl?: (config: IngestConfig) => number,
-): Provider {
-  return {
-    provide: token,
-    inject: [JetStreamConnection, SERVICE_CONFIG],
-    useFactory: (c: JetStreamConnection, config: IngestConfig) =>
-      VersionedStore.open(c, name, {
-        replicas: config.jetstream.replicas,
-        description,
-        ...(ttl ? { ttlMs: ttl(config) } : {}),
-      }),
-  };
-}
+const bucket = versionedStoreProvider<IngestConfig>;
 
 export const KV_STORE_PROVIDERS: Provider[] = [
   bucket(
