@@ -79,15 +79,17 @@ describe('two replicas of every service, each killed in turn during a 1,000-upda
 
     const restarts: Promise<void>[] = [];
     const finishedAtKill: number[] = [];
+    // The first kill waits until updates are finishing; the others follow at a steady pace, so
+    // each lands in a different phase and all of them while work is still on its way (waiting for
+    // fresh progress before each one let a six-service loop outlast a 1,000-update sync).
+    await eventually(
+      async () => ((await finished(pipeline)) > 0 ? true : undefined),
+      'the first finished update',
+      120_000,
+      50,
+    );
     for (const [turn, service] of SERVICE_NAMES.entries()) {
-      // Let the work move on a little before each kill, so each lands in a different phase.
-      const before = await finished(pipeline);
-      await eventually(
-        async () => ((await finished(pipeline)) > before ? true : undefined),
-        `progress before killing ${service}`,
-        120_000,
-        50,
-      );
+      if (turn > 0) await sleep(400);
       finishedAtKill.push(await finished(pipeline));
       const replica = turn % 2;
       await pipeline.kill(service, replica);
