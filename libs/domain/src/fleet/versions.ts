@@ -1,9 +1,11 @@
-import { parseSoftwareVersion } from '@sup/contracts';
+import { parseVersion, softwareLine } from '@sup/contracts';
 
-/** `major.minor` of an agent or relay build (`20.0.1-12345` -> `20.0`), or `unknown`. */
+/**
+ * `major.minor` of an agent or relay build (`20.0.1-12345` -> `20.0`), or `unknown`: the
+ * versions library's line, tolerant of whatever a computer reports.
+ */
 export function versionLine(version: string): string {
-  const v = parseSoftwareVersion(version);
-  return v ? `${v.major}.${v.minor}` : 'unknown';
+  return parseVersion('software', version).ok ? softwareLine(version) : 'unknown';
 }
 
 /**
