@@ -10,6 +10,12 @@ export const API_ROUTES: readonly { prefix: string; service: ServiceName }[] = [
   { prefix: '/v1/updates', service: 'distribution' },
   { prefix: '/v1/openapi.json', service: 'distribution' },
   { prefix: '/v1/fleet', service: 'distribution' },
+  { prefix: '/v1/relays', service: 'distribution' },
+  { prefix: '/v1/relay-groups', service: 'distribution' },
+  { prefix: '/v1/rollouts', service: 'distribution' },
+  { prefix: '/v1/version-control', service: 'distribution' },
+  { prefix: '/v1/agents', service: 'distribution' },
+  { prefix: '/v1/provenance', service: 'distribution' },
   { prefix: '/v1/alerts', service: 'alerting' },
   { prefix: '/v1/audit', service: 'audit' },
 ];

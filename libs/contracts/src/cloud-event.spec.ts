@@ -124,6 +124,39 @@ const SAMPLES: EventMap = {
     },
     receivedAt: AT,
   },
+  [SUBJECTS.relayed]: {
+    updateId: UPDATE_ID,
+    relayId: 'relay-a',
+    relayGroup: 'site-a',
+    sha256: SHA,
+    relayedAt: AT,
+  },
+  [SUBJECTS.relayFailed]: {
+    updateId: UPDATE_ID,
+    relayId: 'relay-a',
+    relayGroup: 'site-a',
+    code: 'signature-invalid',
+    reason: 'the CMS signature does not verify',
+    attempt: 1,
+    failedAt: AT,
+  },
+  [SUBJECTS.withdrawn]: {
+    updateId: UPDATE_ID,
+    code: 'stored-digest-mismatch',
+    reason: 'the stored bytes hash to another digest',
+    expectedSha256: SHA,
+    computedSha256: 'f'.repeat(64),
+    withdrawnAt: AT,
+  },
+  [SUBJECTS.rolloutChanged]: {
+    rolloutId: `rol_${'a'.repeat(24)}`,
+    revision: 1,
+    change: 'created',
+    state: 'waiting-for-relays',
+    wave: 0,
+    updateId: UPDATE_ID,
+    at: AT,
+  },
 };
 
 const options = {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { AuditActionSchema } from './audit';
 import { ActorSchema } from './auth';
 import { FleetReportedSchema } from './fleet';
+import { UpdateRelayedSchema, UpdateRelayFailedSchema, UpdateWithdrawnSchema } from './relays';
+import { RolloutChangedSchema } from './rollouts';
 import { SUBJECTS, type Subject } from './subjects';
 import {
   PlatformSchema,
@@ -189,6 +191,10 @@ export const EVENT_SCHEMAS = {
   [SUBJECTS.entryRequested]: EntryRequestedSchema,
   [SUBJECTS.auditAction]: AuditActionSchema,
   [SUBJECTS.fleetReported]: FleetReportedSchema,
+  [SUBJECTS.relayed]: UpdateRelayedSchema,
+  [SUBJECTS.relayFailed]: UpdateRelayFailedSchema,
+  [SUBJECTS.withdrawn]: UpdateWithdrawnSchema,
+  [SUBJECTS.rolloutChanged]: RolloutChangedSchema,
 } as const satisfies Record<Subject, z.ZodTypeAny>;
 
 export type EventData<S extends Subject> = z.infer<(typeof EVENT_SCHEMAS)[S]>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { queryInt } from './query';
+import { InstallStatusSchema, RelayStatusSchema } from './relays';
 import { PlatformSchema } from './update';
 
 /**
@@ -44,8 +45,20 @@ export const FleetReportSchema = z
       .default({}),
     /** When the computer was seen in this state; of two reports of one computer the later wins. */
     seenAt: z.string().datetime({ offset: true }),
+    /** A relay's cache and where agents reach it (relays only). */
+    relay: RelayStatusSchema.optional(),
+    /** An agent's last install attempt (agents only): what rollouts count. */
+    install: InstallStatusSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.role === 'relay' || r.relay === undefined, {
+    message: 'only a relay reports "relay"',
+    path: ['relay'],
+  })
+  .refine((r) => r.role === 'agent' || r.install === undefined, {
+    message: 'only an agent reports "install"',
+    path: ['install'],
+  });
 export type FleetReport = z.infer<typeof FleetReportSchema>;
 
 /** The data of `fleet.v1.reported.<id>`. */

@@ -16,3 +16,5 @@ export * from './auth';
 export * from './nats-permissions';
 export * from './audit';
 export * from './fleet';
+export * from './relays';
+export * from './rollouts';

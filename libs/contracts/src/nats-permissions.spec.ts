@@ -6,6 +6,8 @@ import {
   NATS_SERVICES,
   natsPermissions,
   serviceInboxPrefix,
+  relayNatsPermissions,
+  agentNatsPermissions,
   type NatsServiceName,
 } from './nats-permissions';
 import { STREAMS, SUBJECTS, entitySubject, type Subject } from './subjects';
@@ -25,9 +27,13 @@ const EXPECTED_PUBLISHERS: Record<string, NatsServiceName[]> = {
   [SUBJECTS.alertAcknowledged]: ['alerting'],
   [SUBJECTS.syncRequested]: ['ingest'],
   [SUBJECTS.entryRequested]: ['ingest'],
-  'audit.v1.action': ['ingest', 'alerting'],
+  'audit.v1.action': ['ingest', 'alerting', 'distribution'],
   // Reports posted over REST; agents and relays publishing over NATS get users of their own (issue 7).
   [SUBJECTS.fleetReported]: ['distribution'],
+  [SUBJECTS.relayed]: ['distribution'],
+  [SUBJECTS.relayFailed]: ['distribution'],
+  [SUBJECTS.withdrawn]: ['distribution'],
+  [SUBJECTS.rolloutChanged]: ['distribution'],
 };
 
 describe('NATS permissions', () => {
@@ -151,5 +157,25 @@ describe('NATS permissions', () => {
       const { publish } = natsPermissions(service);
       expect(new Set(publish).size).toBe(publish.length);
     }
+  });
+});
+
+describe('relay and agent NATS users', () => {
+  const relay = relayNatsPermissions('relay-a');
+
+  it('lets a relay pull only its own durable and publish only its own fleet report', () => {
+    expect(isAllowed(relay.publish, '$JS.API.CONSUMER.MSG.NEXT.UPDATES.relay-relay-a')).toBe(true);
+    expect(isAllowed(relay.publish, '$JS.API.CONSUMER.MSG.NEXT.UPDATES.relay-relay-b')).toBe(false);
+    expect(isAllowed(relay.publish, '$JS.API.CONSUMER.MSG.NEXT.UPDATES.audit-main-x')).toBe(false);
+    expect(isAllowed(relay.publish, entitySubject(SUBJECTS.fleetReported, 'relay-a'))).toBe(true);
+    expect(isAllowed(relay.publish, entitySubject(SUBJECTS.fleetReported, 'relay-b'))).toBe(false);
+    expect(isAllowed(relay.publish, entitySubject(SUBJECTS.relayed, 'upd_1-relay-a'))).toBe(false);
+  });
+
+  it('lets agents publish fleet reports and nothing else', () => {
+    const agent = agentNatsPermissions();
+    expect(isAllowed(agent.publish, entitySubject(SUBJECTS.fleetReported, 'pc-1'))).toBe(true);
+    expect(isAllowed(agent.publish, entitySubject(SUBJECTS.published, 'upd_1'))).toBe(false);
+    expect(isAllowed(agent.publish, '$JS.API.STREAM.DELETE.UPDATES')).toBe(false);
   });
 });

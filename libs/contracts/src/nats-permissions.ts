@@ -7,6 +7,7 @@ import {
   typeFilter,
   UPDATE_SUBJECTS,
   ALERT_SUBJECTS,
+  RELAY_SUBJECTS,
   type Subject,
 } from './subjects';
 
@@ -83,13 +84,26 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
   },
   distribution: {
     // Fleet reports posted over REST are published here; the `fleet` durable writes the read model.
-    emits: [typeFilter(SUBJECTS.published), typeFilter(SUBJECTS.fleetReported)],
+    // Relays' results arrive over REST with the relay's own token and are published here, so the
+    // relay id on `updates.v1.relayed` is always the one the credential names.
+    emits: [
+      typeFilter(SUBJECTS.published),
+      typeFilter(SUBJECTS.fleetReported),
+      typeFilter(SUBJECTS.relayed),
+      typeFilter(SUBJECTS.relayFailed),
+      typeFilter(SUBJECTS.withdrawn),
+      typeFilter(SUBJECTS.rolloutChanged),
+      AUDITED_ACTIONS, // relay groups, rollouts, version control, rollbacks
+    ],
     consumes: [
       { subject: SUBJECTS.validated },
       ...UPDATE_SUBJECTS.map((subject) => ({ subject, consumer: 'view' })),
       { subject: SUBJECTS.fleetReported, consumer: 'fleet' },
+      ...RELAY_SUBJECTS.map((subject) => ({ subject, consumer: 'relays' })),
+      { subject: SUBJECTS.fleetReported, consumer: 'rollouts' },
+      { subject: SUBJECTS.relayed, consumer: 'rollouts' },
     ],
-    buckets: ['update_views'],
+    buckets: ['update_views', 'relay_states', 'rollouts', 'version_control'],
   },
   alerting: {
     emits: [
@@ -100,10 +114,16 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
     ],
     consumes: [
       { subject: SUBJECTS.rejected },
+      // The fleet and catalog rules (software-update-available, relay-older-than-agent, ...).
+      { subject: SUBJECTS.published, consumer: 'rules' },
+      { subject: SUBJECTS.fleetReported, consumer: 'rules' },
+      { subject: SUBJECTS.relayed, consumer: 'rules' },
+      { subject: SUBJECTS.relayFailed, consumer: 'rules' },
+      { subject: SUBJECTS.withdrawn, consumer: 'rules' },
       // Webhook delivery: its own durables on ALERTS, so a slow sink never holds up evaluation.
       ...ALERT_SUBJECTS.map((subject) => ({ subject, consumer: 'webhook' })),
     ],
-    buckets: ['alerts'],
+    buckets: ['alerts', 'alert_rules_state'],
   },
   audit: {
     // Only audit appends to the chain: a record and, periodically, a signed checkpoint.
@@ -203,3 +223,39 @@ export function natsPermissions(user: NatsUserName): NatsPermissions {
 /** Whether a concrete subject falls under an allow-list. */
 export const isAllowed = (allow: readonly string[], subject: string): boolean =>
   allow.some((filter) => subjectMatches(filter, subject));
+
+/**
+ * A relay's own NATS user (`relay-<relayId>`): it pulls its durable `relay-<relayId>` of
+ * published updates (so an offline relay catches up) and publishes its own fleet report. Nothing
+ * else: its results go to the control plane over REST with its token. Generated per relay, so one
+ * relay's credentials cannot pull another's durable.
+ */
+export const relayNatsUser = (relayId: string): string => `relay-${relayId}`;
+export const relayDurable = (relayId: string): string => `relay-${relayId}`;
+
+export function relayNatsPermissions(relayId: string): NatsPermissions {
+  const durable = relayDurable(relayId);
+  return {
+    publish: [
+      `${API}.INFO`,
+      `${API}.STREAM.INFO.UPDATES`,
+      `${API}.CONSUMER.CREATE.UPDATES.${durable}`,
+      `${API}.CONSUMER.CREATE.UPDATES.${durable}.>`,
+      `${API}.CONSUMER.DURABLE.CREATE.UPDATES.${durable}`,
+      `${API}.CONSUMER.INFO.UPDATES.${durable}`,
+      `${API}.CONSUMER.MSG.NEXT.UPDATES.${durable}`,
+      `$JS.ACK.UPDATES.${durable}.>`,
+      `${SUBJECTS.fleetReported}.${relayId}`,
+    ],
+    subscribe: [`${serviceInboxPrefix(relayNatsUser(relayId))}.>`],
+  };
+}
+
+/** Agents' shared NATS user: it may publish fleet reports and nothing else. */
+export const AGENT_NATS_USER = 'agent';
+export function agentNatsPermissions(): NatsPermissions {
+  return {
+    publish: [typeFilter(SUBJECTS.fleetReported)],
+    subscribe: [`${serviceInboxPrefix(AGENT_NATS_USER)}.>`],
+  };
+}

@@ -15,6 +15,9 @@ export const SUBJECTS = {
   validated: 'updates.v1.validated',
   published: 'updates.v1.published',
   rejected: 'updates.v1.rejected',
+  relayed: 'updates.v1.relayed',
+  relayFailed: 'updates.v1.relay-failed',
+  withdrawn: 'updates.v1.withdrawn',
   alertRaised: 'alerts.v1.raised',
   alertResolved: 'alerts.v1.resolved',
   alertAcknowledged: 'alerts.v1.acknowledged',
@@ -22,6 +25,7 @@ export const SUBJECTS = {
   entryRequested: 'feeds.v1.entry-requested',
   auditAction: 'audit.v1.action',
   fleetReported: 'fleet.v1.reported',
+  rolloutChanged: 'rollouts.v1.changed',
 } as const;
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 export const ALL_SUBJECTS: readonly Subject[] = Object.values(SUBJECTS);
@@ -35,6 +39,10 @@ export const UPDATE_SUBJECTS = [
   SUBJECTS.rejected,
 ] as const;
 export type UpdateSubject = (typeof UPDATE_SUBJECTS)[number];
+
+/** What happens to a published update at the edge: relays' results and withdrawals. */
+export const RELAY_SUBJECTS = [SUBJECTS.relayed, SUBJECTS.relayFailed, SUBJECTS.withdrawn] as const;
+export type RelaySubject = (typeof RELAY_SUBJECTS)[number];
 
 /** The alert lifecycle: what webhooks deliver. */
 export const ALERT_SUBJECTS = [
@@ -127,5 +135,10 @@ export const STREAMS: readonly StreamSpec[] = [
     subjects: ['fleet.v1.>'],
     description: 'What each agent and relay last reported about itself (one message per computer)',
     maxMsgsPerSubject: 1,
+  },
+  {
+    name: 'ROLLOUTS',
+    subjects: ['rollouts.v1.>'],
+    description: 'Every change of every rollout (created, waves, pause, halt, completion)',
   },
 ];

@@ -138,6 +138,47 @@ export const EVENT_DOCS = {
       },
     ],
   },
+  [SUBJECTS.relayed]: {
+    name: 'UpdateRelayed',
+    summary:
+      'A relay downloaded a published update, verified its SHA-256 and CMS signature against its own trust anchors and keeps it in its cache; once per update and relay (entity id `<updateId>-<relayId>`).',
+    emitters: [
+      {
+        service: 'distribution',
+        when: 'when a relay posts its result to `POST /v1/relays/{relayId}/results` with its own token',
+      },
+    ],
+  },
+  [SUBJECTS.relayFailed]: {
+    name: 'UpdateRelayFailed',
+    summary:
+      'A relay kept nothing of a published update (bytes or signature did not verify, or the download failed); entity id `<updateId>-<relayId>-<attempt>`.',
+    emitters: [
+      {
+        service: 'distribution',
+        when: 'when a relay posts a failure to `POST /v1/relays/{relayId}/results`',
+      },
+    ],
+  },
+  [SUBJECTS.withdrawn]: {
+    name: 'UpdateWithdrawn',
+    summary:
+      'A published update is no longer offered: its stored bytes no longer hash to the published SHA-256 when re-read for a relay.',
+    emitters: [
+      {
+        service: 'distribution',
+        when: 'when a download re-hashes the stored artifact and the digest differs',
+      },
+    ],
+  },
+  [SUBJECTS.rolloutChanged]: {
+    name: 'RolloutChanged',
+    summary:
+      'A rollout changed (created, waiting for relays, a wave started or succeeded, paused, resumed, halted, cancelled, completed); entity id `<rolloutId>-<revision>`.',
+    emitters: [
+      { service: 'distribution', when: 'on every rollout change, by the API or by its evaluation' },
+    ],
+  },
 } as const satisfies Record<Subject, EventDoc>;
 
 /** NATS wildcard match: `*` is one token, `>` one or more trailing tokens. */

@@ -223,6 +223,9 @@ describe('AsyncAPI document', () => {
       [SUBJECTS.validated, 'UPDATES'],
       [SUBJECTS.published, 'UPDATES'],
       [SUBJECTS.rejected, 'UPDATES'],
+      [SUBJECTS.relayed, 'UPDATES'],
+      [SUBJECTS.relayFailed, 'UPDATES'],
+      [SUBJECTS.withdrawn, 'UPDATES'],
       [SUBJECTS.alertRaised, 'ALERTS'],
       [SUBJECTS.alertResolved, 'ALERTS'],
       [SUBJECTS.alertAcknowledged, 'ALERTS'],
@@ -230,6 +233,7 @@ describe('AsyncAPI document', () => {
       [SUBJECTS.entryRequested, 'FEEDS'],
       [SUBJECTS.auditAction, 'AUDIT'],
       [SUBJECTS.fleetReported, 'FLEET'],
+      [SUBJECTS.rolloutChanged, 'ROLLOUTS'],
     ]);
     for (const service of SERVICE_NAMES) {
       for (const subject of ALL_SUBJECTS)
