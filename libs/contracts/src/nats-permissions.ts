@@ -100,6 +100,9 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
       ...UPDATE_SUBJECTS.map((subject) => ({ subject, consumer: 'view' })),
       { subject: SUBJECTS.fleetReported, consumer: 'fleet' },
       ...RELAY_SUBJECTS.map((subject) => ({ subject, consumer: 'relays' })),
+      // Relays' own reports: groups created on first sight, holdings and in-sync state.
+      { subject: SUBJECTS.fleetReported, consumer: 'relays' },
+      { subject: SUBJECTS.published, consumer: 'relays' },
       { subject: SUBJECTS.fleetReported, consumer: 'rollouts' },
       { subject: SUBJECTS.relayed, consumer: 'rollouts' },
     ],
