@@ -3,3 +3,4 @@ export * from './sync-aggregate';
 export * from './artifact-refs';
 export * from './alerts';
 export * from './fleet';
+export * from './relays';
