@@ -9,11 +9,13 @@ import { startNatsServer, type RunningNats } from './nats-server';
  * private server has one user per service (`credentials`); an external server cannot be given
  * users, so its result has none and callers that need them say so and skip.
  */
-export async function useNats(options: { auth?: boolean } = {}): Promise<RunningNats> {
+export async function useNats(
+  options: { auth?: boolean; relayIds?: readonly string[] } = {},
+): Promise<RunningNats> {
   const url = process.env.NATS_URL;
   if (url) return { url, stop: () => Promise.resolve() };
   const authDir = options.auth ? mkdtempSync(join(tmpdir(), 'sup-nats-auth-')) : undefined;
-  return startNatsServer(authDir ? { authDir } : {});
+  return startNatsServer(authDir ? { authDir, relayIds: options.relayIds ?? [] } : {});
 }
 
 /** Real MongoDB wire protocol: the one in MONGODB_URI, or a private FerretDB started for the caller. */

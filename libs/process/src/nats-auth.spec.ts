@@ -1,10 +1,12 @@
-import { NATS_SERVICES, natsPermissions } from '@sup/contracts';
+import { NATS_SERVICES, natsPermissions, relayNatsPermissions } from '@sup/contracts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureNatsAuth, natsAuthorizationConfig } from './nats-auth';
-import { natsServerBinary } from './nats-server';
+import { natsServerBinary, startNatsServer } from './nats-server';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
 
 const freshDir = (): string => join(mkdtempSync(join(tmpdir(), 'nats-auth-spec-')), 'auth');
 const mode = (path: string): number => statSync(path).mode & 0o777;
@@ -16,8 +18,10 @@ describe('ensureNatsAuth', () => {
     expect(mode(dir)).toBe(0o700);
     expect(mode(auth.configFile)).toBe(0o600);
     expect(mode(auth.credentialsFile)).toBe(0o600);
-    expect(Object.keys(auth.credentials).sort()).toEqual(['admin', ...NATS_SERVICES].sort());
-    const passwords = Object.values(auth.credentials).map((c) => c.password);
+    expect(Object.keys(auth.credentials).sort()).toEqual(
+      ['admin', 'agent', ...NATS_SERVICES].sort(),
+    );
+    const passwords = Object.values(auth.credentials).map((c) => c?.password ?? '');
     expect(new Set(passwords).size).toBe(passwords.length);
     for (const p of passwords) expect(p.length).toBeGreaterThanOrEqual(32);
     // `-t` parses the configuration (quoting of `$JS.API…`, nesting) and exits.
@@ -48,5 +52,54 @@ describe('ensureNatsAuth', () => {
       expect(config).toContain(JSON.stringify(subject));
     expect(config).toContain(`password: ${JSON.stringify(credentials.checksum.password)}`);
     expect(config).toMatch(/user: "admin"[\s\S]*publish: \{ allow: \[">"\] \}/);
+  });
+
+  it('adds a user per relay id, keeps earlier relays and passwords, and refuses a bad id', () => {
+    const dir = freshDir();
+    const first = ensureNatsAuth(dir, { relayIds: ['site-a'] });
+    const second = ensureNatsAuth(dir, { relayIds: ['site-a', 'site-b'] });
+    expect(second.credentials['relay-site-a']).toEqual(first.credentials['relay-site-a']);
+    expect(second.credentials['relay-site-b']?.password).toHaveLength(32);
+    expect(second.credentials.agent).toEqual(first.credentials.agent);
+    const config = readFileSync(second.configFile, 'utf8');
+    for (const subject of relayNatsPermissions('site-b').publish)
+      expect(config).toContain(JSON.stringify(subject));
+    execFileSync(natsServerBinary(), ['-c', second.configFile, '-t'], { stdio: 'pipe' });
+    // A relay no longer named keeps its password on file but is not a user of the server.
+    const third = ensureNatsAuth(dir, { relayIds: ['site-b'] });
+    expect(third.credentials['relay-site-a']).toEqual(first.credentials['relay-site-a']);
+    expect(readFileSync(third.configFile, 'utf8')).not.toContain('"relay-site-a"');
+    expect(() => ensureNatsAuth(dir, { relayIds: ['a.b'] })).toThrow();
+  });
+
+  it('gives a running server a new relay user on reload, and that user only its own grants', async () => {
+    const nats = await startNatsServer({ authDir: freshDir(), relayIds: ['site-a'] });
+    try {
+      const credentials = await nats.addRelayUsers!(['site-b']);
+      const b = credentials['relay-site-b'];
+      const nc = (await connect({
+        servers: nats.url,
+        user: b?.user,
+        pass: b?.password,
+        reconnect: false,
+      })) as NatsConnection;
+      try {
+        nc.publish('fleet.v1.reported.site-b', '{}');
+        await nc.flush();
+        // Another relay's report subject is refused: the server closes with a permissions error.
+        const refused = new Promise<string>((resolve) => {
+          void (async () => {
+            for await (const s of nc.status()) if (s.type === 'error') resolve(String(s.error));
+          })();
+        });
+        nc.publish('fleet.v1.reported.site-a', '{}');
+        await nc.flush();
+        expect(await refused).toMatch(/permission/i);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
   });
 });
