@@ -4,3 +4,4 @@ export * from './artifact-refs';
 export * from './alerts';
 export * from './fleet';
 export * from './relays';
+export * from './rollouts';

@@ -1,0 +1,4 @@
+export * from './version-control';
+export * from './waves';
+export * from './relay-rule';
+export * from './rollout';
