@@ -1,2 +1,3 @@
 export * from './alert-lifecycle';
 export * from './alert-rules';
+export * from './rules';

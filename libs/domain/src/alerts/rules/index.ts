@@ -1,0 +1,6 @@
+export * from './snapshot';
+export * from './software-update-available';
+export * from './relay-rules';
+export * from './security-rules';
+export * from './event-rules';
+export * from './evaluate';
