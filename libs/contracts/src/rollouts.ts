@@ -133,7 +133,7 @@ export const RolloutTargetSchema = z
     group: GroupName.optional(),
     platform: PlatformSchema,
     /** Only these agents (still filtered by platform and group). */
-    agentIds: z.array(AgentId).min(1).max(MAX_ROLLOUT_AGENTS).optional(),
+    agentIds: z.array(AgentId).min(1).max(1_000).optional(),
   })
   .strict();
 export type RolloutTarget = z.infer<typeof RolloutTargetSchema>;

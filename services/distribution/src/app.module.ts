@@ -6,6 +6,7 @@ import { CatalogService } from './catalog.service';
 import { FleetModule } from './fleet/fleet.module';
 import { OpenApiController } from './openapi.controller';
 import { PublishHandler } from './publish.handler';
+import { RolloutsModule } from './rollouts/rollouts.module';
 import { CATALOG_MODEL, CatalogSchema, UPDATE_VIEW_MODEL, UpdateViewSchema } from './schemas';
 import { UpdateViewHandler } from './update-view.handler';
 import { UpdateViewProjection } from './update-view.repository';
@@ -24,6 +25,7 @@ export class AppModule {
           { name: UPDATE_VIEW_MODEL, schema: UpdateViewSchema },
         ]),
         FleetModule,
+        RolloutsModule,
       ],
       controllers: [PublishHandler, UpdateViewHandler, UpdatesController, OpenApiController],
       providers: [

@@ -1,0 +1,84 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { versionedStoreProvider } from '@sup/service-kit';
+import { COMPUTER_MODEL, ComputerSchema } from '../fleet/fleet.schema';
+import { CATALOG_MODEL, CatalogSchema } from '../schemas';
+import { AssignmentService } from './assignment.service';
+import {
+  CatalogSecurityTargets,
+  FleetRelayLookup,
+  RELAY_LOOKUP,
+  SECURITY_TARGETS,
+} from './relay-ports';
+import { RolloutAnnouncer } from './rollout-announcer';
+import { RolloutEvaluator } from './rollout-evaluator';
+import { RolloutReportsHandler } from './rollout-reports.handler';
+import { ROLLOUT_INDEX_STORE, ROLLOUT_STORE, VERSION_CONTROL_STORE } from './rollout-stores';
+import { rolloutsConfigProvider } from './rollouts.config';
+import {
+  AgentsController,
+  RolloutsController,
+  VersionControlController,
+} from './rollouts.controller';
+import { RolloutsRepository } from './rollouts.repository';
+import {
+  ROLLOUT_MEMBER_MODEL,
+  ROLLOUT_OUTCOME_MODEL,
+  ROLLOUT_RELAYED_MODEL,
+  ROLLOUT_WAVE_MODEL,
+  RolloutMemberSchema,
+  RolloutOutcomeSchema,
+  RolloutRelayedSchema,
+  RolloutWaveSchema,
+} from './rollouts.schema';
+import { RolloutsService } from './rollouts.service';
+import { SoftwareTargets } from './software-targets';
+import { VersionControlService } from './version-control.service';
+
+const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, by compare-and-set';
+
+/**
+ * Agent version control, rollouts in waves and agent assignments. Reads the fleet and catalog
+ * collections (owned by the fleet module and the publisher) by `_id`, and the relays through
+ * RELAY_LOOKUP / SECURITY_TARGETS: fleet- and catalog-backed here until the relays module's
+ * RelayDirectory and SecurityChannel are wired in their place.
+ */
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: ROLLOUT_MEMBER_MODEL, schema: RolloutMemberSchema },
+      { name: ROLLOUT_WAVE_MODEL, schema: RolloutWaveSchema },
+      { name: ROLLOUT_OUTCOME_MODEL, schema: RolloutOutcomeSchema },
+      { name: ROLLOUT_RELAYED_MODEL, schema: RolloutRelayedSchema },
+      { name: COMPUTER_MODEL, schema: ComputerSchema },
+      { name: CATALOG_MODEL, schema: CatalogSchema },
+    ]),
+  ],
+  controllers: [
+    RolloutsController,
+    VersionControlController,
+    AgentsController,
+    RolloutReportsHandler,
+  ],
+  providers: [
+    rolloutsConfigProvider,
+    versionedStoreProvider(ROLLOUT_STORE, 'rollouts', ROLLOUTS_BUCKET),
+    versionedStoreProvider(ROLLOUT_INDEX_STORE, 'rollouts', ROLLOUTS_BUCKET),
+    versionedStoreProvider(
+      VERSION_CONTROL_STORE,
+      'version_control',
+      'Agent version control per platform (software.*) and security rollback pins (security.*)',
+    ),
+    { provide: RELAY_LOOKUP, useClass: FleetRelayLookup },
+    { provide: SECURITY_TARGETS, useClass: CatalogSecurityTargets },
+    RolloutsRepository,
+    RolloutAnnouncer,
+    RolloutEvaluator,
+    RolloutsService,
+    VersionControlService,
+    AssignmentService,
+    SoftwareTargets,
+  ],
+  exports: [SoftwareTargets, VersionControlService],
+})
+export class RolloutsModule {}
