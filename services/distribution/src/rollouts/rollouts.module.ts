@@ -35,6 +35,12 @@ import { RolloutsService } from './rollouts.service';
 import { SoftwareTargets } from './software-targets';
 import { VersionControlService } from './version-control.service';
 
+/**
+ * The token the relays module asks for SoftwareTargets under (through ModuleRef, so neither module
+ * imports the other); a global symbol, so it is the same token on both sides.
+ */
+const SOFTWARE_TARGETS = Symbol.for('sup.distribution.SoftwareTargets');
+
 const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, by compare-and-set';
 
 /**
@@ -78,7 +84,8 @@ const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, b
     VersionControlService,
     AssignmentService,
     SoftwareTargets,
+    { provide: SOFTWARE_TARGETS, useExisting: SoftwareTargets },
   ],
-  exports: [SoftwareTargets, VersionControlService],
+  exports: [SoftwareTargets, SOFTWARE_TARGETS, VersionControlService],
 })
 export class RolloutsModule {}
