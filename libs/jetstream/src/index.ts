@@ -45,7 +45,13 @@ export {
 } from './stream-settings';
 export type { JetStreamLogger } from './logger';
 export { WRONG_LAST_SEQUENCE, type RetryPolicy } from './publish-retry';
-export { durableName } from './consumer-config';
+export {
+  backoffFor,
+  consumerConfig,
+  durableName,
+  ensureConsumer,
+  type DeliverySettings,
+} from './consumer-config';
 export {
   VersionedStore,
   CasConflictError,

@@ -11,11 +11,12 @@ import {
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   freePort,
+  repoRoot,
   serviceEntry,
   startAll,
   startProcess,
@@ -34,7 +35,46 @@ export interface PipelineOptions {
   env?: Record<string, string>;
   /** Processes per service (default 1): replicas share their durable consumers and state. */
   replicas?: number;
+  /**
+   * Relays whose NATS users exist from the start; `startRelay` adds others by reloading
+   * nats-server, so this only saves that reload.
+   */
+  relays?: readonly { id: string }[];
 }
+
+export interface StartRelayOptions {
+  relayId: string;
+  group: string;
+  cacheMaxBytes?: number;
+  /** Its own trust anchors (default: the pipeline's), e.g. another CA to see it refuse. */
+  trustAnchors?: string;
+  /** Extra environment (over the defaults below), kept for restarts. */
+  env?: Record<string, string>;
+}
+
+/** A relay process of the pipeline (services/relay), with its own port, cache and credentials. */
+export interface RelayHandle {
+  readonly relayId: string;
+  readonly group: string;
+  /** Its API base as agents use it: `http://127.0.0.1:<port>/v1`. */
+  readonly url: string;
+  readonly port: number;
+  readonly cacheDir: string;
+  /** Its `relay` bearer token (named after the relay id). */
+  readonly token: string;
+  readonly logFile: string;
+  process(): ManagedProcess;
+  stop(): Promise<void>;
+  /** Default SIGKILL: dies mid-download, as on a power cut. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and cache; waits until ready. */
+  restart(): Promise<void>;
+}
+
+/** `agent`, or a relay's own user `relay-<id>` (see libs/contracts nats-permissions). */
+export type RelayOrAgentUser = 'agent' | `relay-${string}`;
+
+const relayEntry = (): string => join(repoRoot(), 'dist/services/relay/main.js');
 
 /** Who a test calls the API as: a role's token, no token at all, or a raw (e.g. bad) token. */
 export type Caller = Role | 'anonymous' | { token: string };
@@ -60,6 +100,9 @@ export class Pipeline {
   /** Plain tokens by role; services only ever see their SHA-256 (API_TOKENS_FILE). */
   readonly tokens = new Map<Role, string>();
   readonly tokensFile: string;
+  /** Relays started by `startRelay`, by relay id. */
+  readonly relays = new Map<string, RelayHandle>();
+  private readonly tokenEntries: { name: string; role: string; sha256: string }[] = [];
 
   private constructor(
     readonly natsUrl: string,
@@ -69,16 +112,35 @@ export class Pipeline {
     readonly options: PipelineOptions,
     private readonly stops: (() => Promise<void>)[],
     /** Per-service NATS users; undefined on an external NATS_URL (its operator's auth applies). */
-    readonly natsCredentials?: NatsCredentials,
+    public natsCredentials?: NatsCredentials,
+    private readonly addRelayUsers?: (ids: readonly string[]) => Promise<NatsCredentials>,
   ) {
     this.tokensFile = join(workDir, 'api-tokens.json');
-    const entries = [...HUMAN_ROLES, 'agent', 'relay'].map((role) => {
-      const token = `sup_${role}_${randomBytes(24).toString('base64url')}`;
-      this.tokens.set(role as Role, token);
-      const sha256 = createHash('sha256').update(token).digest('hex');
-      return { name: `test-${role}`, role, sha256 };
-    });
-    writeFileSync(this.tokensFile, JSON.stringify({ tokens: entries }, null, 2), { mode: 0o600 });
+    for (const role of [...HUMAN_ROLES, 'agent', 'relay'] as Role[])
+      this.tokens.set(role, this.issueToken(`test-${role}`, role));
+    this.writeTokens();
+  }
+
+  /** A new token in the token file (services reload it when it changes); returns the plain token. */
+  private issueToken(name: string, role: Role): string {
+    const token = `sup_${role}_${randomBytes(24).toString('base64url')}`;
+    const sha256 = createHash('sha256').update(token).digest('hex');
+    this.tokenEntries.push({ name, role, sha256 });
+    return token;
+  }
+
+  /** Replaced whole (temporary file, rename), so a service never reads half of it. */
+  private writeTokens(): void {
+    const tmp = `${this.tokensFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ tokens: this.tokenEntries }, null, 2), { mode: 0o600 });
+    renameSync(tmp, this.tokensFile);
+  }
+
+  /** The agents' token (role agent), for the agent simulator and agent calls to relays. */
+  agentToken(): string {
+    const token = this.tokens.get('agent');
+    if (!token) throw new Error('no agent token');
+    return token;
   }
 
   /** The Authorization header of a caller (none for `anonymous`). */
@@ -95,7 +157,8 @@ export class Pipeline {
         throw new Error(`${serviceEntry(name)} is missing: run \`npm run build\` first`);
     }
     const workDir = mkdtempSync(join(tmpdir(), 'sup-pipeline-'));
-    const [nats, mongo] = await startAll([useNats({ auth: true }), useMongo()]);
+    const relayIds = (options.relays ?? []).map((r) => r.id);
+    const [nats, mongo] = await startAll([useNats({ auth: true, relayIds }), useMongo()]);
     const pipeline = new Pipeline(
       nats.url,
       mongo.uri,
@@ -103,6 +166,7 @@ export class Pipeline {
       options,
       [nats.stop, mongo.stop],
       nats.credentials,
+      nats.addRelayUsers,
     );
     const replicas = options.replicas ?? 1;
     const started = await Promise.allSettled(
@@ -160,6 +224,97 @@ export class Pipeline {
     await waitForReady(proc, port);
   }
 
+  /**
+   * Starts a relay (dist/services/relay) as its own process: a `relay` token named after its id
+   * (added to the token file, and awaited until the control plane accepts it), its NATS user
+   * `relay-<id>` (nats-server reloaded if it did not have it), a fresh cache directory, and
+   * CONTROL_PLANE_URL at distribution. Stopped with the pipeline.
+   */
+  async startRelay(options: StartRelayOptions): Promise<RelayHandle> {
+    const { relayId, group } = options;
+    if (this.relays.has(relayId)) throw new Error(`relay ${relayId} already started`);
+    if (!existsSync(relayEntry()))
+      throw new Error(`${relayEntry()} is missing: run \`npm run build\` first`);
+    if (this.natsCredentials && !this.natsCredentials[`relay-${relayId}`]) {
+      if (!this.addRelayUsers) throw new Error('this NATS server cannot be given relay users');
+      this.natsCredentials = await this.addRelayUsers([relayId]);
+    }
+    const nats = this.natsCredentials?.[`relay-${relayId}`];
+    const token = this.issueToken(relayId, 'relay');
+    this.writeTokens();
+    const controlPlane = `http://127.0.0.1:${this.ports.get('distribution')}`;
+    // The services reload the token file after a short quiet time: wait until it is in force.
+    await eventually(
+      async () => {
+        const res = await fetch(`${controlPlane}/v1/relays/${relayId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await res.body?.cancel();
+        return res.status === 401 ? undefined : true;
+      },
+      `the relay token of ${relayId} to be accepted`,
+      15_000,
+    );
+    const port = await freePort();
+    const cacheDir = join(this.workDir, 'relays', relayId, 'cache');
+    mkdirSync(cacheDir, { recursive: true });
+    mkdirSync(join(this.workDir, 'logs'), { recursive: true });
+    const logFile = join(this.workDir, 'logs', `relay-${relayId}.log`);
+    const env = (): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      RELAY_ID: relayId,
+      RELAY_GROUP: group,
+      NATS_URL: this.natsUrl,
+      ...(nats ? { NATS_USER: nats.user, NATS_PASSWORD: nats.password } : {}),
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      RELAY_CACHE_DIR: cacheDir,
+      ...(options.cacheMaxBytes ? { RELAY_CACHE_MAX_BYTES: String(options.cacheMaxBytes) } : {}),
+      TRUST_ANCHORS: options.trustAnchors ?? this.options.trustAnchors,
+      CONTROL_PLANE_URL: `${controlPlane}/v1`,
+      RELAY_TOKEN: token,
+      API_TOKENS_FILE: this.tokensFile,
+      RELAY_REPORT_INTERVAL_MS: '2000',
+      LOG_LEVEL: 'info',
+      JS_BACKOFF_MS: '200,500,1000,2000',
+      JS_ACK_WAIT_MS: '5000',
+      SHUTDOWN_GRACE_MS: '5000',
+      ...options.env,
+    });
+    let proc: ManagedProcess | undefined;
+    const start = async (): Promise<void> => {
+      proc = startProcess(`relay-${relayId}`, process.execPath, [relayEntry()], {
+        env: env(),
+        logFile,
+      });
+      this.processes.set(`relay-${relayId}`, proc);
+      await waitForReady(proc, port);
+    };
+    const handle: RelayHandle = {
+      relayId,
+      group,
+      url: `http://127.0.0.1:${port}/v1`,
+      port,
+      cacheDir,
+      token,
+      logFile,
+      process: () => {
+        if (!proc) throw new Error(`relay ${relayId} never started`);
+        return proc;
+      },
+      stop: async () => proc?.stop(8_000),
+      kill: async (signal = 'SIGKILL') => proc?.kill(signal),
+      restart: async () => {
+        await proc?.stop(8_000);
+        await start();
+      },
+    };
+    this.relays.set(relayId, handle);
+    await start();
+    return handle;
+  }
+
   /** SIGKILL: the replica dies mid-work, as on a node failure. */
   async kill(name: ServiceName, replica = 0): Promise<void> {
     await this.processes.get(instanceKey(name, replica))?.kill('SIGKILL');
@@ -203,13 +358,18 @@ export class Pipeline {
    * Connection options of a NATS user (default `admin`, which may do anything): spread them into
    * `connect({ servers: pipeline.natsUrl, ... })`. Empty on an external server, whose auth is its own.
    */
-  natsAuth(as: NatsUserName = NATS_ADMIN_USER): { user?: string; pass?: string } {
+  natsAuth(as: NatsUserName | RelayOrAgentUser = NATS_ADMIN_USER): {
+    user?: string;
+    pass?: string;
+  } {
     const c = this.natsCredentials?.[as];
     return c ? { user: c.user, pass: c.password } : {};
   }
 
   /** A raw NATS connection as a user (default `admin`); the caller closes it. */
-  async connectNats(as: NatsUserName = NATS_ADMIN_USER): Promise<NatsConnection> {
+  async connectNats(
+    as: NatsUserName | RelayOrAgentUser = NATS_ADMIN_USER,
+  ): Promise<NatsConnection> {
     // A service's user may only read replies in its own inboxes, as the service itself does.
     const inboxPrefix = as === NATS_ADMIN_USER ? undefined : serviceInboxPrefix(as);
     return (await connect({
