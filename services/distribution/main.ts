@@ -1,9 +1,10 @@
-import { loadBaseConfig, runService } from '@sup/service-kit';
+import { runService } from '@sup/service-kit';
 import { AppModule } from './src/app.module';
+import { loadConfig } from './src/config';
 
 void runService({
   name: 'distribution',
-  loadConfig: (env) => loadBaseConfig('distribution', env),
+  loadConfig,
   module: (ctx) => AppModule.register(ctx),
   consumes: true,
 });

@@ -17,4 +17,5 @@ export * from './nats-permissions';
 export * from './audit';
 export * from './fleet';
 export * from './relays';
+export * from './relay-api';
 export * from './rollouts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertSeveritySchema, SignerSchema } from './events';
+import { UpdateRelayEntrySchema } from './relay-api';
 import { queryInt } from './query';
 import { RejectionStageSchema, UpdateKindSchema, UpdateStateSchema } from './update';
 
@@ -78,6 +79,8 @@ export const UpdateHistoryEntrySchema = z.object({
 });
 export const UpdateDetailSchema = UpdateItemSchema.extend({
   history: z.array(UpdateHistoryEntrySchema),
+  /** A published update's state at each relay that should have it or reported on it. */
+  relays: z.array(UpdateRelayEntrySchema).optional(),
 });
 export type UpdateDetail = z.infer<typeof UpdateDetailSchema>;
 
@@ -165,4 +168,6 @@ export const ErrorBodySchema = z.object({
   error: z.string(),
   message: z.string(),
   details: z.array(z.string()).optional(),
+  /** A machine-readable reason where an operation names one (e.g. `withdrawn`, `unknown-group`). */
+  code: z.string().optional(),
 });

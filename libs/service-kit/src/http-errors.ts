@@ -31,12 +31,14 @@ export function sendError(
   status: number,
   message: string,
   details?: string[],
+  code?: string,
 ): void {
   res.status(status).json({
     statusCode: status,
     error: HttpStatus[status] ?? 'Error',
     message,
     ...(details ? { details } : {}),
+    ...(code ? { code } : {}),
   });
 }
 
@@ -63,6 +65,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         status,
         message,
         Array.isArray(obj.details) ? (obj.details as string[]) : undefined,
+        typeof obj.code === 'string' ? obj.code : undefined,
       );
       return;
     }

@@ -19,6 +19,18 @@ export const OPERATION_ROLES: Readonly<Record<string, readonly Role[]>> = {
   getFleetSummary: ['viewer'],
   getOpenApi: ['viewer'],
   listAudit: ['admin'],
+  downloadArtifact: ['relay', 'operator'],
+  downloadSignature: ['relay', 'operator'],
+  applySecurityUpdate: ['operator'],
+  listRelayGroups: ['viewer'],
+  createRelayGroup: ['operator'],
+  getGroupCatalog: ['relay', 'viewer'],
+  listRelays: ['viewer'],
+  getRelaySummary: ['viewer'],
+  getRelay: ['relay', 'viewer'],
+  assignRelayGroup: ['operator'],
+  postRelayResults: ['relay'],
+  getProvenanceKey: ['agent', 'relay', 'viewer'],
 };
 
 export const BEARER_SCHEME = 'bearerAuth';

@@ -37,6 +37,7 @@ import {
   UpdateStateSchema,
 } from '../update';
 import { componentSchemas, schemaRef, type JsonObject } from './json-schema';
+import { RELAY_API_SCHEMAS, relayApiPaths } from './relay-api-openapi';
 import {
   BEARER_SCHEME,
   BEARER_SECURITY_SCHEME,
@@ -66,6 +67,11 @@ const TAGS: { name: string; service: ServiceName | null; description: string }[]
     name: 'fleet',
     service: 'distribution',
     description: 'Agents and relays: what each runs, as it last reported.',
+  },
+  {
+    name: 'relays',
+    service: 'distribution',
+    description: 'Relay groups, relays, downloads, catalogs with provenance, security rollback.',
   },
   { name: 'alerts', service: 'alerting', description: 'Alerts raised by the pipeline.' },
   {
@@ -139,6 +145,7 @@ export function buildOpenApi(): JsonObject {
     FleetSummary: FleetSummarySchema,
     ErrorBody: ErrorBodySchema,
     Health: HealthSchema,
+    ...RELAY_API_SCHEMAS,
   };
   // Converted with the components so that they refer to them, but not components themselves.
   const internal: Record<string, ZodTypeAny> = {
@@ -159,6 +166,7 @@ export function buildOpenApi(): JsonObject {
   const notFound = { 404: responseRef('NotFound') };
 
   const paths: JsonObject = {
+    ...relayApiPaths(REST_BASE_PATH),
     [`${REST_BASE_PATH}/feeds/sync`]: {
       post: {
         operationId: 'requestFeedSync',

@@ -1,4 +1,4 @@
-import { currentSecurityUpdates, decideApply, type ChannelUpdate } from './security-channel';
+import { channelCurrent, decideApply, type ChannelUpdate } from './security-channel';
 
 const u = (updateId: string, component: string, version: string): ChannelUpdate => ({
   updateId,
@@ -16,16 +16,16 @@ const am = [
 ];
 const all = [...fw, ...am];
 
-describe('currentSecurityUpdates', () => {
+describe('channelCurrent', () => {
   it('is the newest per component by version order, not by arrival', () => {
-    expect(currentSecurityUpdates(all, new Map()).map((c) => c.updateId)).toEqual(['a2', 'f3']);
+    expect(channelCurrent(all, new Map()).map((c) => c.updateId)).toEqual(['a2', 'f3']);
   });
 
   it('is the pinned update while it is published; a pin on a withdrawn one falls back', () => {
     const pins = new Map([['firewall-rules', { updateId: 'f1', by: 'op', at: 'now' }]]);
-    expect(currentSecurityUpdates(all, pins).map((c) => c.updateId)).toEqual(['a2', 'f1']);
+    expect(channelCurrent(all, pins).map((c) => c.updateId)).toEqual(['a2', 'f1']);
     const withoutF1 = all.filter((x) => x.updateId !== 'f1');
-    expect(currentSecurityUpdates(withoutF1, pins).map((c) => c.updateId)).toEqual(['a2', 'f3']);
+    expect(channelCurrent(withoutF1, pins).map((c) => c.updateId)).toEqual(['a2', 'f3']);
   });
 });
 

@@ -33,7 +33,7 @@ export function byComponentNewestFirst(
  * The current security update per component: the pinned one while its pin names an update that
  * is still published (a withdrawn pin falls back to the newest), else the newest published.
  */
-export function currentSecurityUpdates(
+export function channelCurrent(
   updates: readonly ChannelUpdate[],
   pins: ReadonlyMap<string, SecurityPin>,
 ): ChannelUpdate[] {
