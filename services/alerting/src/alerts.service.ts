@@ -63,8 +63,36 @@ export class AlertsService {
   }
 
   /**
-   * Resolves alerts whose condition ended (see `resolutionsFor` in libs/domain). No rule calls it
-   * yet: `update-rejected` never ends by itself; the state rules of issue 8 will, per evaluation.
+   * Sightings of the rules of libs/domain/src/alerts/rules. Event rules pass the event id as the
+   * observation id (a redelivery counts once). State rules pass `perEpisode`: their observation id
+   * names a condition, not a sighting, and counts once per episode of the alert (from its raise or
+   * reopening), so a condition held across evaluations stays one occurrence and the same condition
+   * after a resolution reopens the alert. Only transitions are written and announced.
+   */
+  async observeAll(
+    observations: readonly AlertObservation[],
+    { perEpisode = false }: { perEpisode?: boolean } = {},
+  ): Promise<void> {
+    const applied = await mapLimited(observations, KV_CONCURRENCY, async (o) => {
+      let change: AlertChange | undefined;
+      const stored = await this.store.update(alertIdOf(o.rule, o.subject), (current) => {
+        const made = perEpisode ? perEpisodeObservation(current?.value, o) : o;
+        change = made && observeAlert(current?.value, made);
+        return change?.transition ? change.view : undefined;
+      });
+      // An event redelivered after a crash re-announces the transition it made (found by cause).
+      const entry =
+        change?.transition ?? (perEpisode || !stored ? undefined : announced(stored, o));
+      return stored && entry && { stored, entry };
+    });
+    const done = applied.filter((a) => !!a);
+    await this.projection.write(done.map((a) => a.stored));
+    await this.announce(done.flatMap((a) => eventsOf(a.stored.value, [a.entry])));
+  }
+
+  /**
+   * Resolves alerts whose condition ended (see `resolutionsFor` in libs/domain): the state rules
+   * per evaluation, and a relay's verification failure once it relays the update.
    */
   async resolve(resolutions: readonly Resolution[], at = new Date()): Promise<void> {
     const applied = await mapLimited(resolutions, KV_CONCURRENCY, async (r) => {
@@ -143,6 +171,27 @@ export class AlertsService {
     const failed = (await this.outbox.announce(events)).find((a) => a.state === 'failed');
     if (failed?.state === 'failed') throw failed.error;
   }
+}
+
+/**
+ * A state rule's observation as this alert counts it: its condition key scoped to the episode
+ * (`<key>@<seq of the transition it made>`), or undefined when the current episode (since the
+ * alert was raised or last reopened) already counted that key. A resolved alert starts a new one.
+ */
+function perEpisodeObservation(
+  view: AlertView | undefined,
+  o: AlertObservation,
+): AlertObservation | undefined {
+  const next = { ...o, observationId: `${o.observationId}@${(view?.seq ?? 0) + 1}` };
+  if (!view || view.state === 'resolved') return next;
+  // History is bounded: after very many transitions the start is gone and every kept sighting counts as this episode's.
+  const start =
+    view.history.findLast((h) => h.event === 'raised' || h.event === 'reopened')?.seq ?? 0;
+  const prefix = `${o.observationId}@`;
+  const counted = view.seen.some(
+    (id) => id.startsWith(prefix) && Number(id.slice(prefix.length)) >= start,
+  );
+  return counted ? undefined : next;
 }
 
 /** The transition an observation made, found by its cause (also after a redelivery). */

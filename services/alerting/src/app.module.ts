@@ -7,6 +7,11 @@ import { AlertsController } from './alerts.controller';
 import { ALERT_STORE, AlertsService } from './alerts.service';
 import type { AlertingConfig } from './config';
 import { RejectionHandler } from './rejection.handler';
+import { RulesEvaluator } from './rules/rules-evaluator';
+import { RulesProjection } from './rules/rules-projection';
+import { RulesHandler } from './rules/rules.handler';
+import { RulesRepository } from './rules/rules.repository';
+import { RULE_MODELS } from './rules/rules.schema';
 import { WebhookHandler } from './webhooks/webhook.handler';
 
 @Module({})
@@ -16,12 +21,15 @@ export class AppModule {
       module: AppModule,
       imports: [
         ServiceCoreModule.forRoot(ctx),
-        MongooseModule.forFeature([{ name: ALERT_MODEL, schema: AlertSchema }]),
+        MongooseModule.forFeature([{ name: ALERT_MODEL, schema: AlertSchema }, ...RULE_MODELS]),
       ],
-      controllers: [RejectionHandler, WebhookHandler, AlertsController],
+      controllers: [RejectionHandler, RulesHandler, WebhookHandler, AlertsController],
       providers: [
         AlertProjection,
         AlertsService,
+        RulesRepository,
+        RulesEvaluator,
+        RulesProjection,
         versionedStoreProvider(
           ALERT_STORE,
           'alerts',

@@ -7,6 +7,7 @@ import {
   type BaseConfig,
 } from '@sup/service-kit';
 import { z } from 'zod';
+import { RulesEnvSchema, toRulesConfig, type RulesConfig } from './rules/rules.config';
 
 /** One webhook sink. The URL is trusted configuration; the secret signs every delivery. */
 export interface WebhookSink {
@@ -15,6 +16,7 @@ export interface WebhookSink {
 }
 
 export interface AlertingConfig extends BaseConfig {
+  rules: RulesConfig;
   webhooks: {
     sinks: WebhookSink[];
     /** The whole request to one sink, answer included. */
@@ -28,6 +30,7 @@ const EnvSchema = BaseEnvSchema.extend({
   /** A file holding that JSON list (kept out of the environment, e.g. a mounted secret). */
   ALERT_WEBHOOKS_FILE: z.string().min(1).optional(),
   ALERT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  ...RulesEnvSchema.shape,
 });
 
 const SinkSchema = z
@@ -90,5 +93,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): AlertingConfig {
   return {
     ...toBaseConfig('alerting', parsed),
     webhooks: { sinks, timeoutMs: parsed.ALERT_WEBHOOK_TIMEOUT_MS },
+    rules: toRulesConfig(parsed),
   };
 }

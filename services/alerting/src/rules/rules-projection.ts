@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { SUBJECTS, type FleetReported } from '@sup/contracts';
+import {
+  latestPerComputer,
+  relayedKey,
+  relayFailedAlert,
+  relayFailureSubject,
+  RELAY_VERIFICATION_FAILED,
+  alertIdOf,
+  withdrawnAlert,
+} from '@sup/domain';
+import type { EventBatch } from '@sup/jetstream';
+import { AlertsService } from '../alerts.service';
+import { RulesEvaluator } from './rules-evaluator';
+import { RulesRepository } from './rules.repository';
+import type { RuleComputerDoc } from './rules.schema';
+
+/**
+ * Alerting's durable `rules`: each batch is written to the rules' projection in bulk (the
+ * transport acks after the handler resolves, so after the write), the event rules raise or
+ * resolve their alerts, and an evaluation is scheduled.
+ */
+@Injectable()
+export class RulesProjection {
+  constructor(
+    private readonly repository: RulesRepository,
+    private readonly alerts: AlertsService,
+    private readonly evaluator: RulesEvaluator,
+  ) {}
+
+  async onReported(batch: EventBatch<typeof SUBJECTS.fleetReported>): Promise<void> {
+    const valid = batch.items.filter((item) => {
+      if (item.entityId === item.event.data.report.id) return true;
+      // A computer may only speak for itself: its subject names it.
+      batch.deadLetter(
+        item,
+        new Error(`subject names ${item.entityId}, report ${item.event.data.report.id}`),
+      );
+      return false;
+    });
+    const latest = latestPerComputer(
+      valid.map((item) => ({ report: item.event.data.report, item })),
+    );
+    await this.repository.writeComputers(
+      latest.map(({ item, rank }) => computerDoc(item.item.event.data, rank)),
+    );
+    this.evaluator.poke();
+  }
+
+  async onPublished(batch: EventBatch<typeof SUBJECTS.published>): Promise<void> {
+    await this.repository.writeUpdates(
+      batch.items.map(({ event: { data } }) => ({
+        _id: data.update.updateId,
+        kind: data.update.kind,
+        component: data.update.component,
+        ...(data.update.platform ? { platform: data.update.platform } : {}),
+        version: data.update.version,
+        sha256: data.update.artifact.sha256,
+        publishedAt: data.publishedAt,
+      })),
+    );
+    this.evaluator.poke();
+  }
+
+  async onWithdrawn(batch: EventBatch<typeof SUBJECTS.withdrawn>): Promise<void> {
+    await this.repository.writeWithdrawn(
+      batch.items.map(({ event: { data } }) => ({
+        _id: data.updateId,
+        withdrawnAt: data.withdrawnAt,
+      })),
+    );
+    const at = new Date().toISOString();
+    await this.alerts.observeAll(
+      batch.items.map(({ event }) => withdrawnAlert(event.data, event.id, at)),
+    );
+    this.evaluator.poke();
+  }
+
+  async onRelayed(batch: EventBatch<typeof SUBJECTS.relayed>): Promise<void> {
+    const relayed = batch.items.map(({ event: { data } }) => data);
+    await this.repository.writeRelayed(
+      relayed.map((r) => ({ _id: relayedKey(r.updateId, r.relayId), relayedAt: r.relayedAt })),
+    );
+    // A relay that failed to verify an update and then relayed it after all: that alert ends.
+    await this.alerts.resolve(
+      relayed.map((r) => ({
+        alertId: alertIdOf(RELAY_VERIFICATION_FAILED, relayFailureSubject(r.updateId, r.relayId)),
+        reason: `relay ${r.relayId} relayed the update at ${r.relayedAt}`,
+      })),
+    );
+    this.evaluator.poke();
+  }
+
+  async onRelayFailed(batch: EventBatch<typeof SUBJECTS.relayFailed>): Promise<void> {
+    const at = new Date().toISOString();
+    await this.alerts.observeAll(
+      batch.items.map(({ event }) => relayFailedAlert(event.data, event.id, at)),
+    );
+  }
+}
+
+function computerDoc({ report }: FleetReported, rank: string): RuleComputerDoc {
+  return {
+    _id: report.id,
+    role: report.role,
+    platform: report.platform,
+    version: report.version,
+    relayGroup: report.relayGroup,
+    securityUpdates: report.securityUpdates,
+    seenAt: new Date(report.seenAt).toISOString(),
+    rank,
+    ...(report.relay
+      ? { relay: { holds: report.relay.holds, merkleRoot: report.relay.merkleRoot } }
+      : {}),
+  };
+}

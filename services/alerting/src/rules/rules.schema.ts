@@ -1,0 +1,70 @@
+import { Schema } from 'mongoose';
+
+/**
+ * Alerting's own projection of the events its rules read (durable `rules`): it never reads
+ * another service's collections. Every collection is keyed by `_id` and written insert-once,
+ * except a computer's document, which only a report of a higher rank replaces.
+ */
+
+/** A computer's latest report (`_id` = computer id). */
+export interface RuleComputerDoc {
+  _id: string;
+  role: 'agent' | 'relay';
+  platform: string;
+  version: string;
+  relayGroup: string;
+  securityUpdates: Record<string, string>;
+  seenAt: string;
+  /** `reportRank` of libs/domain: seenAt, then a content digest. */
+  rank: string;
+  relay?: { holds: string[]; merkleRoot: string };
+}
+
+/** A published update (`_id` = update id). */
+export interface RuleUpdateDoc {
+  _id: string;
+  kind: 'software' | 'security';
+  component: string;
+  platform?: string;
+  version: string;
+  sha256: string;
+  publishedAt: string;
+}
+
+/** A withdrawal (`_id` = update id): apart from the update, so neither write modifies the other. */
+export interface RuleWithdrawnDoc {
+  _id: string;
+  withdrawnAt: string;
+}
+
+/** A relay relayed an update (`_id` = `<updateId>:<relayId>`). */
+export interface RuleRelayedDoc {
+  _id: string;
+  relayedAt: string;
+}
+
+export const RULE_COMPUTER_MODEL = 'RuleComputer';
+export const RULE_UPDATE_MODEL = 'RuleUpdate';
+export const RULE_WITHDRAWN_MODEL = 'RuleWithdrawn';
+export const RULE_RELAYED_MODEL = 'RuleRelayed';
+
+const plain = (collection: string) =>
+  ({ collection, versionKey: false, minimize: false, strict: false }) as const;
+
+export const RuleComputerSchema = new Schema<RuleComputerDoc>(
+  { _id: String },
+  plain('rule_computers'),
+);
+export const RuleUpdateSchema = new Schema<RuleUpdateDoc>({ _id: String }, plain('rule_updates'));
+export const RuleWithdrawnSchema = new Schema<RuleWithdrawnDoc>(
+  { _id: String },
+  plain('rule_withdrawn'),
+);
+export const RuleRelayedSchema = new Schema<RuleRelayedDoc>({ _id: String }, plain('rule_relayed'));
+
+export const RULE_MODELS = [
+  { name: RULE_COMPUTER_MODEL, schema: RuleComputerSchema },
+  { name: RULE_UPDATE_MODEL, schema: RuleUpdateSchema },
+  { name: RULE_WITHDRAWN_MODEL, schema: RuleWithdrawnSchema },
+  { name: RULE_RELAYED_MODEL, schema: RuleRelayedSchema },
+];
