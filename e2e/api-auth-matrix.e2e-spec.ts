@@ -31,7 +31,7 @@ jest.setTimeout(240_000);
 
 interface Route {
   operationId: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   /** A request an allowed caller gets a normal answer to, and what that answer is. */
   body?: () => unknown;
@@ -121,6 +121,64 @@ describe('API roles: every route x every caller', () => {
     { operationId: 'getFleetSummary', method: 'GET', path: '/v1/fleet/summary', ok: [200] },
     { operationId: 'getOpenApi', method: 'GET', path: '/v1/openapi.json', ok: [200] },
     { operationId: 'listAudit', method: 'GET', path: '/v1/audit', ok: [200] },
+    ...relayRoutes(),
+  ];
+  /** The relays' control plane (distribution); `test-relay` is the relay token's name. */
+  const relayRoutes = (): Route[] => [
+    {
+      operationId: 'downloadArtifact',
+      method: 'GET',
+      path: `/v1/updates/${NO_UPDATE}/artifact`,
+      ok: [404],
+    },
+    {
+      operationId: 'downloadSignature',
+      method: 'GET',
+      path: `/v1/updates/${NO_UPDATE}/signature`,
+      ok: [404],
+    },
+    {
+      operationId: 'applySecurityUpdate',
+      method: 'POST',
+      path: `/v1/updates/${NO_UPDATE}/apply`,
+      ok: [409],
+    },
+    { operationId: 'listRelayGroups', method: 'GET', path: '/v1/relay-groups', ok: [200] },
+    {
+      operationId: 'createRelayGroup',
+      method: 'POST',
+      path: '/v1/relay-groups',
+      body: () => ({ name: 'matrix-group' }),
+      ok: [201, 409],
+    },
+    {
+      operationId: 'getGroupCatalog',
+      method: 'GET',
+      path: '/v1/relay-groups/no-such-group/catalog',
+      ok: [404],
+    },
+    { operationId: 'listRelays', method: 'GET', path: '/v1/relays', ok: [200] },
+    { operationId: 'getRelaySummary', method: 'GET', path: '/v1/relays/summary', ok: [200] },
+    // Known once the relay's own fleet report (above) is processed.
+    { operationId: 'getRelay', method: 'GET', path: '/v1/relays/test-relay', ok: [200, 404] },
+    {
+      operationId: 'assignRelayGroup',
+      method: 'PUT',
+      path: '/v1/relays/matrix-relay/group',
+      body: () => ({ group: 'no-such-group' }),
+      ok: [404],
+    },
+    {
+      operationId: 'postRelayResults',
+      method: 'POST',
+      path: '/v1/relays/test-relay/results',
+      body: () => ({
+        results: [{ updateId: NO_UPDATE, state: 'relayed', sha256: 'a'.repeat(64) }],
+      }),
+      // Unknown relay until its report is processed, then an unknown update: nothing published.
+      ok: [404, 409],
+    },
+    { operationId: 'getProvenanceKey', method: 'GET', path: '/v1/provenance/key', ok: [200] },
   ];
   const expected = (route: Route, as: Caller): number[] => {
     if (typeof as !== 'string' || as === 'anonymous') return [401];
