@@ -106,7 +106,8 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
       { subject: SUBJECTS.fleetReported, consumer: 'rollouts' },
       { subject: SUBJECTS.relayed, consumer: 'rollouts' },
     ],
-    buckets: ['update_views', 'relay_states', 'rollouts', 'version_control'],
+    // fleet_latest: each computer's winning fleet report, by compare-and-set (the fleet module).
+    buckets: ['update_views', 'relay_states', 'rollouts', 'version_control', 'fleet_latest'],
   },
   alerting: {
     emits: [

@@ -1,3 +1,5 @@
 export * from './latest-report';
 export * from './versions';
 export * from './summary';
+export * from './latest-wins';
+export * from './reporter';

@@ -1,16 +1,7 @@
-import type { FleetReport } from '@sup/contracts';
 import { latestPerComputer, reportRank, supersedes } from './latest-report';
+import { fleetReport } from './report.fixture';
 
-const report = (over: Partial<FleetReport> = {}): FleetReport => ({
-  id: 'pc-1',
-  role: 'agent',
-  platform: 'linux-x86_64',
-  version: '20.0.1-12345',
-  relayGroup: 'default',
-  securityUpdates: { 'firewall-rules': '26-058' },
-  seenAt: '2026-11-29T10:00:00.000Z',
-  ...over,
-});
+const report = fleetReport;
 
 describe('fleet reports: the latest seenAt wins per computer', () => {
   it.each([

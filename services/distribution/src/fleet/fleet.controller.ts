@@ -1,12 +1,14 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { Roles } from '@sup/auth';
+import { Body, Controller, ForbiddenException, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { CurrentActor, Roles } from '@sup/auth';
 import {
+  type Actor,
   FLEET_REPORTS_BODY_LIMIT,
   FleetReportsBodySchema,
   ListFleetQuerySchema,
   type FleetReportsAccepted,
   type FleetSummary,
 } from '@sup/contracts';
+import { refuseReports } from '@sup/domain';
 import { JsonBodyLimit, parseRequest } from '@sup/service-kit';
 import { FleetService } from './fleet.service';
 
@@ -14,13 +16,19 @@ import { FleetService } from './fleet.service';
 export class FleetController {
   constructor(private readonly fleet: FleetService) {}
 
-  /** Agents report themselves (the `agent` role may do nothing else); operators may too. */
+  /**
+   * Agents and relays report themselves (those roles may do little else); operators may too. A
+   * relay only its own report, an agent token only agent reports (`refuseReports`): 403, nothing
+   * published.
+   */
   @Post('reports')
-  @Roles('agent', 'operator')
+  @Roles('agent', 'relay', 'operator')
   @HttpCode(202)
   @JsonBodyLimit(FLEET_REPORTS_BODY_LIMIT)
-  report(@Body() body: unknown): Promise<FleetReportsAccepted> {
+  report(@Body() body: unknown, @CurrentActor() actor: Actor): Promise<FleetReportsAccepted> {
     const { reports } = parseRequest(FleetReportsBodySchema, body, 'fleet reports');
+    const refusal = refuseReports(actor, reports);
+    if (refusal) throw new ForbiddenException(refusal);
     return this.fleet.submit(reports);
   }
 

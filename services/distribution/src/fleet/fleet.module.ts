@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { CATALOG_MODEL, CatalogSchema } from '../schemas';
+import { versionedStoreProvider } from '@sup/service-kit';
 import { FleetController } from './fleet.controller';
+import { FLEET_WINNERS_BUCKET, FLEET_WINNERS_STORE, FleetWinners } from './fleet-winners';
 import { FleetReportHandler } from './fleet-report.handler';
 import { FleetRepository } from './fleet.repository';
 import { COMPUTER_MODEL, ComputerSchema } from './fleet.schema';
@@ -17,6 +19,15 @@ import { FleetService } from './fleet.service';
     ]),
   ],
   controllers: [FleetController, FleetReportHandler],
-  providers: [FleetRepository, FleetService],
+  providers: [
+    FleetRepository,
+    FleetService,
+    FleetWinners,
+    versionedStoreProvider(
+      FLEET_WINNERS_STORE,
+      FLEET_WINNERS_BUCKET,
+      'Each computer’s latest fleet report, replaced only by a higher rank (compare-and-set)',
+    ),
+  ],
 })
 export class FleetModule {}

@@ -1,63 +1,56 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Computer, FleetReported, ListFleetQuery } from '@sup/contracts';
-import { versionLine, type ComponentVersionCount } from '@sup/domain';
-import { insertManyOnce, rawCollection } from '@sup/service-kit';
+import { versionLine, type ComponentVersionCount, type KeyedReadModel } from '@sup/domain';
+import { rawCollection } from '@sup/service-kit';
+import { MongoBulkWriteError } from 'mongodb';
 import type { Model } from 'mongoose';
 import { CATALOG_MODEL, type CatalogEntry } from '../schemas';
+import type { FleetEntry } from './fleet-winners';
 import { COMPUTER_MODEL, type ComputerDoc } from './fleet.schema';
 
 /** Statements per bulk write: bounded, so one write never holds the database for long. */
 const WRITE_CHUNK = 500;
 
-export interface RankedReport {
-  reported: FleetReported;
-  rank: string;
-}
-
 /**
- * The fleet read model. Latest-wins without a read-modify-write: a computer's document is created
- * once (insert by `_id`) and after that only ever replaced by a conditional replace,
- * `{_id, rank < mine}`, which MongoDB applies atomically to the one document. Per chunk:
- *
- * 1. Every report is inserted, insert-once by `_id`: a computer seen for the first time gets its
- *    document; for one that exists (another replica or an earlier batch made it) the insert
- *    fails as a duplicate and nothing is written.
- * 2. Those get the conditional replace (no upsert): a document of a lower rank is replaced; one
- *    of the same rank (the same report again) or a higher one (a newer report) is left alone,
- *    so an older report never overwrites a newer one. Documents are never deleted, so a
- *    duplicate in step 1 means the document is there for step 2.
- *
- * Two replicas, any interleaving: each step is atomic per document and ranks only grow, so the
- * document ends as the report of the highest rank either of them saw. No upsert on a filtered
- * replace, whose "no match" and "exists but newer" both end in a duplicate-key error that some
- * servers (FerretDB) report without running the rest of an unordered batch.
+ * The fleet read model: one document per computer, written only by `_id` (`replaceOne` with
+ * upsert, the `_id` index serves it on FerretDB too). Which report a document holds is decided
+ * before, in the `fleet_latest` KV bucket (FleetWinners); `writeLatest` in libs/domain writes the
+ * winners through and re-checks them, which is why this write needs no condition of its own.
  */
 @Injectable()
-export class FleetRepository {
+export class FleetRepository implements KeyedReadModel<FleetEntry> {
   constructor(
     @InjectModel(COMPUTER_MODEL) private readonly computers: Model<ComputerDoc>,
     @InjectModel(CATALOG_MODEL) private readonly catalog: Model<CatalogEntry>,
   ) {}
 
-  async write(reports: readonly RankedReport[]): Promise<void> {
-    for (let i = 0; i < reports.length; i += WRITE_CHUNK) {
-      await this.writeChunk(reports.slice(i, i + WRITE_CHUNK));
+  async replaceAll(
+    entries: readonly { key: string; value: FleetEntry }[],
+  ): Promise<ReadonlySet<string>> {
+    const failed = new Set<string>();
+    for (let i = 0; i < entries.length; i += WRITE_CHUNK) {
+      const chunk = entries.slice(i, i + WRITE_CHUNK);
+      try {
+        await rawCollection(this.computers).bulkWrite(
+          chunk.map(({ key, value }) => ({
+            replaceOne: {
+              filter: { _id: key },
+              replacement: toDoc(value.reported, value.rank),
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      } catch (error) {
+        // Two replicas upserting a new computer at once can meet as a duplicate key, and some
+        // servers (FerretDB) stop an unordered bulk at its first error: the whole chunk is
+        // written again (a replace by `_id` is idempotent). Anything else fails the batch.
+        if (!(error instanceof MongoBulkWriteError)) throw error;
+        for (const { key } of chunk) failed.add(key);
+      }
     }
-  }
-
-  private async writeChunk(reports: readonly RankedReport[]): Promise<void> {
-    const docs = reports.map(({ reported, rank }) => toDoc(reported, rank));
-    // Not a lookup of which exist first: FerretDB scans the collection for `_id: {$in}`.
-    const existed = await insertManyOnce(this.computers, docs);
-    const replace = docs.filter((d) => existed.has(d._id));
-    if (replace.length === 0) return;
-    await rawCollection(this.computers).bulkWrite(
-      replace.map((doc) => ({
-        replaceOne: { filter: { _id: doc._id, rank: { $lt: doc.rank } }, replacement: doc },
-      })),
-      { ordered: false },
-    );
+    return failed;
   }
 
   async page(query: ListFleetQuery): Promise<{ docs: ComputerDoc[]; total: number }> {

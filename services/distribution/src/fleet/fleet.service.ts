@@ -11,8 +11,10 @@ import {
   newestPerComponent,
   reportDigest,
   summarizeSecurityUpdates,
+  writeLatest,
 } from '@sup/domain';
 import { EventBatch, EventPublisher, type OutgoingEvent } from '@sup/jetstream';
+import { FleetWinners } from './fleet-winners';
 import { FleetRepository, toComputer } from './fleet.repository';
 
 type Batch = EventBatch<typeof SUBJECTS.fleetReported>;
@@ -21,6 +23,7 @@ type Batch = EventBatch<typeof SUBJECTS.fleetReported>;
 export class FleetService {
   constructor(
     private readonly repository: FleetRepository,
+    private readonly winners: FleetWinners,
     private readonly publisher: EventPublisher,
   ) {}
 
@@ -51,8 +54,8 @@ export class FleetService {
   }
 
   /**
-   * Writes a batch of reports to the read model: the latest per computer, one conditional
-   * replace each. A report whose subject names another computer than its body is refused (a
+   * Writes a batch of reports to the read model: the latest per computer, claimed in the KV
+   * bucket and written through by `_id` (see `writeLatest`). A report whose subject names another computer than its body is refused (a
    * reporter may only speak for the computer its subject names).
    */
   async applyBatch(batch: Batch): Promise<void> {
@@ -67,7 +70,11 @@ export class FleetService {
       return false;
     });
     const latest = latestPerComputer(valid.map((item) => item.event.data));
-    await this.repository.write(latest.map(({ item, rank }) => ({ reported: item, rank })));
+    await writeLatest(
+      this.winners,
+      this.repository,
+      latest.map(({ item, rank }) => ({ key: item.report.id, value: { rank, reported: item } })),
+    );
   }
 
   async list(query: ListFleetQuery) {
