@@ -7,6 +7,7 @@ import { benchLatency, benchThroughput, signedFeed, type ThroughputResult } from
 import { createTestPki } from '@sup/testing';
 import { benchSha256, sha256Markdown } from './sha256-bench';
 import { fmt } from './stats';
+import { runRelayBenches } from './relay-bench-report';
 
 /**
  * `npm run bench`: measures, on this machine and in this run, the checksum path and CMS
@@ -14,9 +15,12 @@ import { fmt } from './stats';
  * end (throughput over a long sync with one and two replicas of every service, and latency at an
  * offered load), then rewrites the results section of docs/benchmarks.md. BENCH_SHA256_MIB
  * (default 1024), BENCH_CMS_SECONDS (3), BENCH_UPDATES (10000) and BENCH_SKIP (comma-separated:
- * sha256, cms, jetstream, throughput, replicas, latency) scale it down for a quick look.
+ * sha256, cms, jetstream, throughput, replicas, latency, relays) scale it down for a quick look.
+ * `npm run bench -- relays` runs only the relay benchmarks (section "Relays", relay-bench-report.ts).
  */
 async function main(): Promise<void> {
+  if (process.argv[2] === 'relays') return runRelayBenches();
+  if (process.argv[2]) throw new Error(`unknown bench selection "${process.argv[2]}" (relays)`);
   const mib = Number(process.env.BENCH_SHA256_MIB || 1024);
   const count = Number(process.env.BENCH_UPDATES || 10_000);
   const cmsSeconds = Number(process.env.BENCH_CMS_SECONDS || 3);
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  if (!skip.has('relays')) await runRelayBenches();
 }
 
 function throughputMarkdown(
