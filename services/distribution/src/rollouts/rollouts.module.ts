@@ -70,10 +70,12 @@ const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, b
     rolloutsConfigProvider,
     versionedStoreProvider(ROLLOUT_STORE, 'rollouts', ROLLOUTS_BUCKET),
     versionedStoreProvider(ROLLOUT_INDEX_STORE, 'rollouts', ROLLOUTS_BUCKET),
+    // The relays module opens this bucket too (security.* pins): the same description, so the
+    // two creations at start-up are one configuration and neither is refused as a different one.
     versionedStoreProvider(
       VERSION_CONTROL_STORE,
       'version_control',
-      'Agent version control per platform (software.*) and security rollback pins (security.*)',
+      'Agent version control and security pins, changed by compare-and-set',
     ),
     { provide: RELAY_LOOKUP, useClass: FleetRelayLookup },
     { provide: SECURITY_TARGETS, useClass: CatalogSecurityTargets },
