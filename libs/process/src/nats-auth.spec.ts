@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ensureNatsAuth, natsAuthorizationConfig } from './nats-auth';
 import { natsServerBinary, startNatsServer } from './nats-server';
 import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 
 const freshDir = (): string => join(mkdtempSync(join(tmpdir(), 'nats-auth-spec-')), 'auth');
@@ -82,8 +83,12 @@ describe('ensureNatsAuth', () => {
         user: b?.user,
         pass: b?.password,
         reconnect: false,
+        inboxPrefix: '_INBOX.relay-site-b',
       })) as NatsConnection;
       try {
+        // JetStream survives the reload (its settings are in the configuration file, not flags).
+        const jsm = await jetstreamManager(nc);
+        expect((await jsm.getAccountInfo()).streams).toBe(0);
         nc.publish('fleet.v1.reported.site-b', '{}');
         await nc.flush();
         // Another relay's report subject is refused: the server closes with a permissions error.
