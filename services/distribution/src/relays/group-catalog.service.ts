@@ -1,5 +1,5 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { SUBJECTS, type GroupCatalog, type GroupCatalogEntry } from '@sup/contracts';
+import type { GroupCatalog, GroupCatalogEntry, UpdateState } from '@sup/contracts';
 import { signProvenance, type SignedProvenance, type UpdateView } from '@sup/domain';
 import type { VersionedStore } from '@sup/jetstream';
 import type { ProvenanceKey } from './provenance-key';
@@ -14,9 +14,10 @@ export const RELAYS_UPDATE_VIEWS = Symbol('RELAYS_UPDATE_VIEWS');
 /** Signed records kept per replica: what they attest never changes once an update is published. */
 const PROVENANCE_CACHE = 10_000;
 
-const CHECKS: [string, string][] = [
-  [SUBJECTS.checksumVerified, 'checksum-verified'],
-  [SUBJECTS.validated, 'signature-validated'],
+/** The view's history state each check is read from, and its name in the record. */
+const CHECKS: [UpdateState, string][] = [
+  ['checksum-verified', 'checksum-verified'],
+  ['validated', 'signature-validated'],
 ];
 
 /** A group's catalog: every published, non-withdrawn update with its signed provenance. */
@@ -69,8 +70,8 @@ export class GroupCatalogService {
     const cached = this.signed.get(u.updateId);
     if (cached) return cached;
     const view = (await this.views.get(u.updateId))?.value;
-    const checks = CHECKS.flatMap(([type, name]) => {
-      const passed = view?.history.find((h) => h.type === type);
+    const checks = CHECKS.flatMap(([state, name]) => {
+      const passed = view?.history.find((h) => h.state === state);
       return passed ? [{ name, passedAt: new Date(passed.time).toISOString() }] : [];
     });
     checks.push({ name: 'published', passedAt: u.publishedAt });
