@@ -40,6 +40,7 @@ interface Route {
 
 const NO_SYNC = 'sync_000000000000000000000000';
 const NO_UPDATE = 'upd_000000000000000000000000';
+const NO_ROLLOUT = 'rol_000000000000000000000000';
 const NO_ALERT = 'alert_update-rejected_upd_000000000000000000000000';
 const CALLERS: { name: string; as: Caller }[] = [
   { name: 'no token', as: 'anonymous' },
@@ -179,6 +180,41 @@ describe('API roles: every route x every caller', () => {
       ok: [404, 409],
     },
     { operationId: 'getProvenanceKey', method: 'GET', path: '/v1/provenance/key', ok: [200] },
+    { operationId: 'listVersionControl', method: 'GET', path: '/v1/version-control', ok: [200] },
+    {
+      operationId: 'putVersionControl',
+      method: 'PUT',
+      path: '/v1/version-control/linux-x86_64',
+      body: () => ({ policy: 'latest' }),
+      ok: [200],
+    },
+    { operationId: 'listRollouts', method: 'GET', path: '/v1/rollouts', ok: [200] },
+    {
+      operationId: 'createRollout',
+      method: 'POST',
+      path: '/v1/rollouts',
+      body: () => ({
+        updateId: NO_UPDATE,
+        target: { platform: 'linux-x86_64' },
+        waves: [100],
+        successThreshold: 100,
+        errorThreshold: 100,
+      }),
+      ok: [409],
+    },
+    { operationId: 'getRollout', method: 'GET', path: `/v1/rollouts/${NO_ROLLOUT}`, ok: [404] },
+    ...(['pause', 'resume', 'cancel'] as const).map((verb) => ({
+      operationId: `${verb}Rollout`,
+      method: 'POST' as const,
+      path: `/v1/rollouts/${NO_ROLLOUT}/${verb}`,
+      ok: [404],
+    })),
+    {
+      operationId: 'getAgentAssignment',
+      method: 'GET',
+      path: '/v1/agents/matrix-pc/assignment?platform=linux-x86_64&group=default',
+      ok: [200],
+    },
   ];
   const expected = (route: Route, as: Caller): number[] => {
     if (typeof as !== 'string' || as === 'anonymous') return [401];

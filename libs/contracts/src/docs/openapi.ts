@@ -37,6 +37,7 @@ import {
   UpdateStateSchema,
 } from '../update';
 import { componentSchemas, schemaRef, type JsonObject } from './json-schema';
+import { ROLLOUT_API_SCHEMAS, rolloutApiPaths } from './rollouts-openapi';
 import { RELAY_API_SCHEMAS, relayApiPaths } from './relay-api-openapi';
 import {
   BEARER_SCHEME,
@@ -72,6 +73,11 @@ const TAGS: { name: string; service: ServiceName | null; description: string }[]
     name: 'relays',
     service: 'distribution',
     description: 'Relay groups, relays, downloads, catalogs with provenance, security rollback.',
+  },
+  {
+    name: 'rollouts',
+    service: 'distribution',
+    description: 'Agent version control, rollouts in waves (relays first), agent assignments.',
   },
   { name: 'alerts', service: 'alerting', description: 'Alerts raised by the pipeline.' },
   {
@@ -145,6 +151,7 @@ export function buildOpenApi(): JsonObject {
     FleetSummary: FleetSummarySchema,
     ErrorBody: ErrorBodySchema,
     Health: HealthSchema,
+    ...ROLLOUT_API_SCHEMAS,
     ...RELAY_API_SCHEMAS,
   };
   // Converted with the components so that they refer to them, but not components themselves.
@@ -166,6 +173,7 @@ export function buildOpenApi(): JsonObject {
   const notFound = { 404: responseRef('NotFound') };
 
   const paths: JsonObject = {
+    ...rolloutApiPaths(REST_BASE_PATH),
     ...relayApiPaths(REST_BASE_PATH),
     [`${REST_BASE_PATH}/feeds/sync`]: {
       post: {
