@@ -44,3 +44,36 @@ export function ensureAdminToken(dataDir: string): AdminToken {
   const listed = readFileSync(tokensFile, 'utf8').includes(hash);
   return { tokenPath, token, tokensFile, created, listed };
 }
+
+/**
+ * A machine token of the local stack (`DATA_DIR/api/<name>.token`, e.g. the demo relay's and the
+ * simulated agents'), added to the hashes file when it is not listed yet. The services reload
+ * that file after a short quiet time, so the caller waits before relying on it.
+ */
+export function ensureMachineToken(
+  dataDir: string,
+  name: string,
+  role: 'agent' | 'relay',
+): { token: string; tokenPath: string } {
+  const dir = join(dataDir, 'api');
+  const tokenPath = join(dir, `${name}.token`);
+  if (!existsSync(tokenPath)) {
+    writeFileSync(tokenPath, `sup_${role}_${randomBytes(32).toString('base64url')}\n`, {
+      mode: 0o600,
+      flag: 'wx',
+    });
+  }
+  const token = readFileSync(tokenPath, 'utf8').trim();
+  const tokensFile = join(dir, 'tokens.json');
+  const parsed = JSON.parse(readFileSync(tokensFile, 'utf8')) as {
+    tokens: { name: string; role: string; sha256: string }[];
+  };
+  const hash = sha256(token);
+  if (!parsed.tokens.some((t) => t.sha256 === hash)) {
+    parsed.tokens = [...parsed.tokens.filter((t) => t.name !== name), { name, role, sha256: hash }];
+    const tmp = `${tokensFile}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(parsed, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, tokensFile);
+  }
+  return { token, tokenPath };
+}

@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureAdminToken } from './api-token';
 import { demoVendorDir, ensureDemoFeed } from './demo-feed';
+import { STACK_RELAY_ID, startEdge } from './edge';
 
 /** What main() has started, in the order to stop it: services, then FerretDB, then NATS. */
 const stops: (() => Promise<void>)[] = [];
@@ -35,6 +36,10 @@ async function main(): Promise<void> {
   const host = env.API_HOST || '127.0.0.1';
   if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65535)
     fail(`API_PORT must be a port number, got ${env.API_PORT}`);
+  // The demo edge: one relay and this many simulated agents (0: neither).
+  const simAgents = Number(env.STACK_AGENTS ?? 5);
+  if (!Number.isInteger(simAgents) || simAgents < 0 || simAgents > 10_000)
+    fail(`STACK_AGENTS must be a whole number from 0 to 10000, got ${env.STACK_AGENTS}`);
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const say = (msg: string) => process.stdout.write(`[stack] ${msg}\n`);
 
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
       storeDir: join(dataDir, 'nats'),
       logFile: join(dataDir, 'logs/nats.log'),
       authDir,
+      relayIds: [STACK_RELAY_ID],
       ...(port ? { port } : {}),
     });
     stops.unshift(nats.stop);
@@ -112,6 +118,8 @@ async function main(): Promise<void> {
           HTTP_PORT: String(ports.get(name)),
           HTTP_HOST: '127.0.0.1',
           API_TOKENS_FILE: tokensFile,
+          // What agents are told to fall back to: this gateway, unless the operator says otherwise.
+          CONTROL_PLANE_PUBLIC_URL: env.CONTROL_PLANE_PUBLIC_URL || `http://${host}:${apiPort}/v1`,
         },
         logFile: join(dataDir, 'logs', `${name}.log`),
       }),
@@ -156,7 +164,32 @@ async function main(): Promise<void> {
   const auth = `-H "Authorization: Bearer $(cat ${admin.tokenPath})"`;
   if (!res.ok) say(`first sync refused (${res.status}): ${sync.message ?? ''}`);
   else say(`first sync queued: curl ${auth} ${base}/feeds/syncs/${sync.id ?? '?'}`);
-  say(`then: curl ${auth} ${base}/updates   — Ctrl-C stops everything`);
+  say(`then: curl ${auth} ${base}/updates`);
+  if (simAgents > 0 && natsUsers && trustAnchors) {
+    const edge = await startEdge({
+      dataDir,
+      apiBase: base,
+      natsUrl,
+      relayNats: natsUsers[`relay-${STACK_RELAY_ID}`],
+      trustAnchors,
+      tokensFile: admin.tokensFile,
+      relayPort: apiPort + 1 + SERVICE_NAMES.length,
+      agents: simAgents,
+      say,
+    });
+    stops.unshift(() => edge.stop());
+    edge.relay.child.once('exit', (code) => {
+      if (!stopping) say(`relay exited (${code}); see ${join(dataDir, 'logs', 'relay.log')}`);
+    });
+    say(`relays and what they hold: curl ${auth} ${base}/relays  (and ${base}/relays/summary)`);
+    say(`the agents' builds: curl ${auth} "${base}/fleet?role=agent"`);
+    say(
+      `move them with a rollout of the demo agent build (its id from ${base}/updates?component=agent): curl ${auth} -H 'content-type: application/json' -d '{"updateId":"upd_…","target":{"group":"default","platform":"linux-x86_64"},"waves":[20,100],"successThreshold":80,"errorThreshold":20}' ${base}/rollouts; then curl ${auth} ${base}/rollouts`,
+    );
+  } else if (simAgents > 0) {
+    say('no relay or simulated agents: they need the NATS server this stack runs (no NATS_URL)');
+  }
+  say('Ctrl-C stops everything');
 }
 
 /**
