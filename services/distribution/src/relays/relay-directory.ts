@@ -57,6 +57,11 @@ export class RelayDirectory {
       }));
   }
 
+  /** Whether the group exists (created by an operator or named by a relay's report). */
+  async groupExists(group: string): Promise<boolean> {
+    return (await this.repository.group(group)) !== null;
+  }
+
   /** Each known relay's state for one update: those whose group must hold it, and any that reported on it. */
   async relayStates(updateId: string): Promise<UpdateRelayEntry[]> {
     const [relays, groups] = await Promise.all([

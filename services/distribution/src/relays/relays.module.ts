@@ -30,14 +30,16 @@ import { SecurityChannel, VERSION_CONTROL_STORE } from './security-channel';
 
 /**
  * The relays' control plane: relay read model and groups, per-(update, relay) state, downloads,
- * group catalogs with signed provenance, relays' results and the security channel. Exports
- * RelayDirectory and SecurityChannel for rollouts and agents' assignments.
+ * group catalogs with signed provenance, relays' results and the security channel. Global, so
+ * rollouts and agents' assignments inject RelayDirectory and SecurityChannel without importing a
+ * second instance of this dynamic module.
  */
 @Module({})
 export class RelaysModule {
   static register(config: DistributionConfig): DynamicModule {
     return {
       module: RelaysModule,
+      global: true,
       imports: [
         ArtifactStoreModule.forRoot(config),
         MongooseModule.forFeature([
