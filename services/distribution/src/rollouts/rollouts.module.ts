@@ -10,6 +10,7 @@ import {
   RELAY_LOOKUP,
   SECURITY_TARGETS,
 } from './relay-ports';
+import { RelayDirectoryLookup, SecurityChannelTargets } from './relay-adapters';
 import { RolloutAnnouncer } from './rollout-announcer';
 import { RolloutEvaluator } from './rollout-evaluator';
 import { RolloutReportsHandler } from './rollout-reports.handler';
@@ -46,8 +47,8 @@ const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, b
 /**
  * Agent version control, rollouts in waves and agent assignments. Reads the fleet and catalog
  * collections (owned by the fleet module and the publisher) by `_id`, and the relays through
- * RELAY_LOOKUP / SECURITY_TARGETS: fleet- and catalog-backed here until the relays module's
- * RelayDirectory and SecurityChannel are wired in their place.
+ * RELAY_LOOKUP / SECURITY_TARGETS: the relays module's RelayDirectory and SecurityChannel, or
+ * the fleet read model and the catalog when that module is not part of the application.
  */
 @Module({
   imports: [
@@ -77,8 +78,10 @@ const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, b
       'version_control',
       'Agent version control and security pins, changed by compare-and-set',
     ),
-    { provide: RELAY_LOOKUP, useClass: FleetRelayLookup },
-    { provide: SECURITY_TARGETS, useClass: CatalogSecurityTargets },
+    FleetRelayLookup,
+    CatalogSecurityTargets,
+    { provide: RELAY_LOOKUP, useClass: RelayDirectoryLookup },
+    { provide: SECURITY_TARGETS, useClass: SecurityChannelTargets },
     RolloutsRepository,
     RolloutAnnouncer,
     RolloutEvaluator,
