@@ -10,6 +10,7 @@ import {
   isOffered,
   relayedKey,
   softwareVersion,
+  softwareVersions,
   type RuleComputer,
   type RuleSettings,
   type RulesSnapshot,
@@ -29,55 +30,54 @@ const relaysOf = (s: RulesSnapshot): RuleComputer[] =>
  * every agent it serves (its relay group). One alert per relay, naming it and the newest agent of
  * its group, with how many agents of the group run a newer build than it.
  */
+interface Bucket {
+  version: Version;
+  ids: string[];
+}
+
 export function relayOlderThanAgent(
   snapshot: RulesSnapshot,
   now: Date,
   settings: RuleSettings,
 ): RuleEvaluation {
-  const agentsByGroup = new Map<string, { id: string; version: Version }[]>();
+  // Per group, the agents bucketed by build: a fleet runs few builds, so a relay is compared
+  // with each build once, not with each agent.
+  const parse = softwareVersions();
+  const groups = new Map<string, Map<string, Bucket>>();
   for (const c of snapshot.computers) {
     if (c.role !== 'agent') continue;
-    const version = softwareVersion(c.version);
+    const version = parse(c.version);
     if (!version) continue;
-    const group = agentsByGroup.get(c.relayGroup) ?? [];
-    group.push({ id: c.id, version });
-    agentsByGroup.set(c.relayGroup, group);
+    let builds = groups.get(c.relayGroup);
+    if (!builds) groups.set(c.relayGroup, (builds = new Map<string, Bucket>()));
+    const bucket = builds.get(version.canonical);
+    if (bucket) bucket.ids.push(c.id);
+    else builds.set(version.canonical, { version, ids: [c.id] });
   }
-  // Oldest first, so the agents newer than a relay are a suffix found by binary search.
-  const byVersion = (a: { id: string; version: Version }, b: { id: string; version: Version }) =>
-    compareParsed(a.version, b.version) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const sorted = new Map<string, { id: string; version: Version }[]>();
   const at = now.toISOString();
   const holding: AlertObservation[] = [];
   for (const relay of relaysOf(snapshot)) {
-    const version = softwareVersion(relay.version);
-    const agents = agentsByGroup.get(relay.relayGroup);
-    if (!version || !agents) continue;
-    let ordered = sorted.get(relay.relayGroup);
-    if (!ordered) {
-      ordered = agents.sort(byVersion);
-      sorted.set(relay.relayGroup, ordered);
-    }
-    const firstNewer = upperBound(ordered, version);
-    const newer = ordered.length - firstNewer;
-    if (newer === 0) continue;
-    const newest = ordered[ordered.length - 1];
+    const version = parse(relay.version);
+    const builds = groups.get(relay.relayGroup);
+    if (!version || !builds) continue;
+    const newer = [...builds.values()].filter((b) => compareParsed(b.version, version) > 0);
+    if (newer.length === 0) continue;
+    const newest = newer.reduce((a, b) => (compareParsed(b.version, a.version) > 0 ? b : a));
+    const agentId = [...newest.ids].sort()[0];
+    const ids = newer.flatMap((b) => b.ids);
     holding.push({
       rule: RELAY_OLDER_THAN_AGENT,
       subject: relay.id,
       severity: 'warning',
-      summary: `Relay ${relay.id} (${version.canonical}) is older than agent ${newest.id} (${newest.version.canonical}) of group ${relay.relayGroup}; ${newer} agent(s) run newer builds`,
+      summary: `Relay ${relay.id} (${version.canonical}) is older than agent ${agentId} (${newest.version.canonical}) of group ${relay.relayGroup}; ${ids.length} agent(s) run newer builds`,
       details: {
         relayId: relay.id,
         relayVersion: version.canonical,
         relayGroup: relay.relayGroup,
-        agentId: newest.id,
+        agentId,
         agentVersion: newest.version.canonical,
-        newerAgents: newer,
-        agents: bounded(
-          ordered.slice(firstNewer).map((a) => a.id),
-          settings.listLimit,
-        ),
+        newerAgents: ids.length,
+        agents: bounded(ids, settings.listLimit),
       },
       observationId: `${version.canonical}<${newest.version.canonical}`,
       at,
@@ -88,18 +88,6 @@ export function relayOlderThanAgent(
     holding,
     clearedReason: 'the relay is as new as every agent of its group',
   };
-}
-
-/** The first index whose version is newer than `v` (list sorted oldest first). */
-function upperBound(list: readonly { version: Version }[], v: Version): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (compareParsed(list[mid].version, v) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   newestSecurityByComponent,
   elapsedMs,
   isOffered,
-  runsOlder,
+  olderThan,
   type RuleSettings,
   type RulesSnapshot,
   type RuleUpdate,
@@ -36,11 +36,10 @@ export function updatePending(
       (isPattern(u) ? settings.pendingPatternMs : settings.pendingRuleMs),
   );
   const behind = new Map<string, string[]>(due.map((u) => [u.component, []]));
-  const target = new Map(due.map((u) => [u.component, u.version]));
+  const older = new Map(due.map((u) => [u.component, olderThan(u.version)]));
   for (const c of snapshot.computers) {
-    for (const [component, version] of Object.entries(c.securityUpdates)) {
-      const t = target.get(component);
-      if (t !== undefined && runsOlder(version, t)) behind.get(component)?.push(c.id);
+    for (const component in c.securityUpdates) {
+      if (older.get(component)?.(c.securityUpdates[component])) behind.get(component)?.push(c.id);
     }
   }
   const at = now.toISOString();

@@ -4,7 +4,9 @@ import type { RuleEvaluation } from '../alert-rules';
 import {
   bounded,
   isOffered,
+  memo,
   softwareVersion,
+  softwareVersions,
   type RuleSettings,
   type RulesSnapshot,
   type RuleUpdate,
@@ -44,10 +46,12 @@ export function softwareUpdateAvailable(
     if (!best || compareParsed(version, best.version) > 0) newest.set(key, { update: u, version });
   }
   const lines = new Map<string, Line>();
+  const parse = softwareVersions();
+  const lineOf = memo((canonical) => softwareLine(canonical));
   for (const c of snapshot.computers) {
-    const version = softwareVersion(c.version);
+    const version = parse(c.version);
     if (!version) continue;
-    const name = softwareLine(version.canonical);
+    const name = lineOf(version.canonical);
     const key = lineKey(c.role, c.platform, name);
     const target = newest.get(key);
     if (!target || compareParsed(version, target.version) >= 0) continue;
