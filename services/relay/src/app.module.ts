@@ -139,7 +139,8 @@ export class AppModule {
         },
         {
           provide: Reporter,
-          useFactory: () =>
+          inject: [RelayService],
+          useFactory: (relay: RelayService) =>
             new Reporter(
               config,
               cache,
@@ -147,6 +148,7 @@ export class AppModule {
               new EventPublisher(connection, `/relays/${config.relayId}`),
               controlPlane,
               logger,
+              () => relay.reconcile(),
             ),
         },
         RelayLifecycle,

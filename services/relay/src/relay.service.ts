@@ -55,6 +55,26 @@ export class RelayService {
     }
   }
 
+  /**
+   * What the durable consumer cannot catch: required entries of the group catalog not held (the
+   * group was reassigned, or deliveries ran out while the control plane was away). One at a time,
+   * so a sweep never competes with agents for the link; failures are logged and tried next time.
+   */
+  async reconcile(): Promise<number> {
+    const catalog = await this.catalog.catalog(true);
+    const required = GroupCatalog.required(catalog);
+    let fetched = 0;
+    for (const entry of catalog.entries) {
+      if (!entry.required || this.cache.get(entry.sha256)) continue;
+      try {
+        if ((await this.keep(entry, required)) === 'relayed') fetched++;
+      } catch (error) {
+        this.logger.warn({ err: error, updateId: entry.updateId }, 'reconcile: not fetched');
+      }
+    }
+    return fetched;
+  }
+
   async reportFailure(updateId: string, code: RelayFailureCode, reason: string): Promise<void> {
     this.logger.warn(
       { updateId, correlationId: updateId, code, reason },

@@ -14,7 +14,8 @@ const MAX_HOLDS = 4_096;
  * The relay says what it is and holds on start and every RELAY_REPORT_INTERVAL_MS: over NATS
  * (`fleet.v1.reported.<relayId>`, its own user may publish only that subject), and over REST
  * (`POST /v1/fleet/reports` with its token) when NATS refuses or is down. Each round first asks
- * the control plane for its effective group, so an operator's reassignment is picked up.
+ * the control plane for its effective group, so an operator's reassignment is picked up, and ends
+ * by fetching required entries not held yet.
  */
 export class Reporter {
   private timer: NodeJS.Timeout | undefined;
@@ -27,6 +28,7 @@ export class Reporter {
     private readonly publisher: EventPublisher,
     private readonly controlPlane: ControlPlaneClient,
     private readonly logger: Logger,
+    private readonly reconcile?: () => Promise<unknown>,
   ) {}
 
   start(): void {
@@ -41,9 +43,13 @@ export class Reporter {
     await this.round;
   }
 
-  report(): Promise<void> {
-    return this.reportOnce().catch((error: unknown) =>
+  /** A report, then the reconciliation of what the group requires (see RelayService.reconcile). */
+  async report(): Promise<void> {
+    await this.reportOnce().catch((error: unknown) =>
       this.logger.warn({ err: error }, 'fleet report failed'),
+    );
+    await this.reconcile?.().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'reconciliation failed'),
     );
   }
 
