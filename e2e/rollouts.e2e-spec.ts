@@ -1,8 +1,5 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import {
-  buildEvent,
-  entitySubject,
-  SUBJECTS,
   type AgentAssignment,
   type FleetReport,
   type Rollout,
@@ -11,6 +8,7 @@ import {
 } from '@sup/contracts';
 import { planWaves } from '@sup/domain';
 import { buildFeed, createTestPki, eventually, Pipeline } from '@sup/testing';
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +37,7 @@ const agent = (id: string, group: string, over: Partial<FleetReport> = {}): Flee
   seenAt: seenAt(),
   ...over,
 });
+const EMPTY_ROOT = createHash('sha256').update('').digest('hex');
 const relay = (id: string, group: string, version: string): FleetReport => ({
   id,
   role: 'relay',
@@ -47,6 +46,13 @@ const relay = (id: string, group: string, version: string): FleetReport => ({
   relayGroup: group,
   securityUpdates: {},
   seenAt: seenAt(),
+  relay: {
+    url: `http://${id}.example:8090/v1`,
+    holds: [],
+    merkleRoot: EMPTY_ROOT,
+    cacheBytes: 0,
+    cacheMaxBytes: 1_000_000,
+  },
 });
 
 /**
@@ -91,7 +97,7 @@ describe('rollouts and agent version control', () => {
     updates = await settled(pipeline, 5);
     expect(updates.every((u) => u.state === 'published')).toBe(true);
     await report([
-      relay('relay-a', 'g1', TARGET),
+      relay('test-relay', 'g1', TARGET),
       relay('relay-b', 'g2', OLD),
       ...G1.map((id) => agent(id, 'g1')),
       ...G2.map((id) => agent(id, 'g2')),
@@ -110,31 +116,15 @@ describe('rollouts and agent version control', () => {
     expect(res.status).toBe(202);
   }
 
-  /** A relay's result, as distribution publishes it from `POST /v1/relays/{id}/results`. */
-  async function relayed(updateId: string, relayId: string, relayGroup: string) {
-    const nc = await pipeline.connectNats();
-    try {
-      const id = `test-relayed-${updateId}-${relayId}`;
-      await jetstream(nc).publish(
-        entitySubject(SUBJECTS.relayed, `${updateId}-${relayId}`),
-        JSON.stringify(
-          buildEvent(
-            SUBJECTS.relayed,
-            {
-              updateId,
-              relayId,
-              relayGroup,
-              sha256: 'a'.repeat(64),
-              relayedAt: new Date().toISOString(),
-            },
-            { id, source: '/services/distribution', subject: `${updateId}-${relayId}` },
-          ),
-        ),
-        { msgID: id },
-      );
-    } finally {
-      await nc.close();
-    }
+  /** The relay's result, posted with its own token (the harness names it `test-relay`). */
+  async function relayed(updateId: string, relayId: string, sha256: string) {
+    const res = await pipeline.api(
+      'POST',
+      `/v1/relays/${relayId}/results`,
+      { results: [{ updateId, state: 'relayed', sha256 }] },
+      { as: 'relay' },
+    );
+    expect(res.status).toBe(202);
   }
 
   const get = async (id: string): Promise<Rollout> => {
@@ -292,7 +282,7 @@ describe('rollouts and agent version control', () => {
       ['agents', 10],
     ]);
     const waves = planWaves(first.id, G1, { percents: [10, 50, 100] });
-    await until(first.id, 'waiting for relay-a', (r) => r.waitingForRelays.join() === 'relay-a');
+    await until(first.id, 'waiting for relay-a', (r) => r.waitingForRelays.join() === 'test-relay');
     // Nobody is offered the build before their wave starts: not even version control moves them.
     expect((await assignment(waves[0][0])).software).toBeUndefined();
 
@@ -310,12 +300,15 @@ describe('rollouts and agent version control', () => {
       [first.id],
     ]);
 
-    await relayed(updateId, 'relay-a', 'g1');
+    const { body: detail } = await pipeline.api<{ sha256: string }>(
+      'GET',
+      `/v1/updates/${updateId}`,
+    );
+    await relayed(updateId, 'test-relay', detail.sha256);
     await until(first.id, 'wave 0 started', (r) => r.state === 'running' && !!r.waves[0].startedAt);
-    expect((await assignment(waves[0][0])).software).toMatchObject({
-      updateId,
-      rolloutId: first.id,
-    });
+    const started = await assignment(waves[0][0]);
+    expect(started.software).toMatchObject({ updateId, rolloutId: first.id });
+    expect(started.relays).toEqual(['http://test-relay.example:8090/v1']);
     expect((await assignment(waves[1][0])).software).toBeUndefined();
 
     await report(waves[0].slice(0, 1).map((id) => agent(id, 'g1', { version: '20.1.0.200' })));
