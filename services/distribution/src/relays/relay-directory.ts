@@ -117,7 +117,10 @@ export class RelayDirectory {
       this.repository.assignment(relayId),
     ]);
     if (!relay && !assigned) return undefined;
-    return this.viewOf(relayId, relay ?? undefined, assigned?.group, await this.published.all());
+    const all = await this.published.all();
+    return this.viewOf(relayId, relay ?? undefined, assigned?.group, all, (g) =>
+      this.requiredFor(g),
+    );
   }
 
   async views(): Promise<RelayView[]> {
@@ -126,7 +129,15 @@ export class RelayDirectory {
       this.assignedGroups(),
       this.published.all(),
     ]);
-    return mapLimited(relays, LOOKUPS, (r) => this.viewOf(r._id, r, groups.get(r._id), all));
+    // One required set per group, not per relay.
+    const perGroup = new Map<string, Promise<PublishedUpdate[]>>();
+    const requiredOf = (group: string) => {
+      if (!perGroup.has(group)) perGroup.set(group, this.requiredFor(group));
+      return perGroup.get(group) as Promise<PublishedUpdate[]>;
+    };
+    return mapLimited(relays, LOOKUPS, (r) =>
+      this.viewOf(r._id, r, groups.get(r._id), all, requiredOf),
+    );
   }
 
   private async viewOf(
@@ -134,9 +145,10 @@ export class RelayDirectory {
     relay: RelayDoc | undefined,
     assignedGroup: string | undefined,
     all: PublishedUpdate[],
+    requiredOf: (group: string) => Promise<PublishedUpdate[]>,
   ): Promise<RelayView> {
     const group = assignedGroup ?? relay?.reportedGroup ?? '';
-    const required = await this.requiredFor(group);
+    const required = await requiredOf(group);
     const holds = new Set(relay?.holds ?? []);
     const notHeld = required.filter((u) => !holds.has(u.sha256));
     const relayed = new Set<string>();

@@ -9,6 +9,7 @@ import { PublishedUpdates, type PublishedUpdate } from './published-updates';
 /** KV bucket `version_control`: key `security.<component>` holds the operator's pin. */
 export const VERSION_CONTROL_STORE = Symbol('VERSION_CONTROL_STORE');
 const pinKey = (component: string) => `security.${component}`;
+const PINS_REUSE_MS = 1_000;
 
 export interface CurrentSecurityUpdate {
   component: string;
@@ -27,6 +28,9 @@ export interface CurrentSecurityUpdate {
  */
 @Injectable()
 export class SecurityChannel {
+  /** Pins reused for a second, as the published list is (agents ask per request). */
+  private pinsRead?: { at: number; value: Promise<Map<string, SecurityPin>> };
+
   constructor(
     private readonly published: PublishedUpdates,
     @Inject(VERSION_CONTROL_STORE) private readonly pins: VersionedStore<SecurityPin>,
@@ -74,6 +78,7 @@ export class SecurityChannel {
         ? { updateId, version: decision.update.version, by: actor.name, at }
         : { by: actor.name, at };
     const stored = await this.pins.update(pinKey(decision.component), () => pin);
+    this.pinsRead = undefined;
     await this.audit.record([
       {
         id: `security-apply-${decision.component}-${stored?.revision ?? 0}`,
@@ -99,7 +104,17 @@ export class SecurityChannel {
     return (await this.published.all()).filter((u) => u.kind === 'security');
   }
 
-  private async allPins(): Promise<Map<string, SecurityPin>> {
+  private allPins(): Promise<Map<string, SecurityPin>> {
+    const now = Date.now();
+    if (!this.pinsRead || now - this.pinsRead.at > PINS_REUSE_MS) {
+      const value = this.readPins();
+      this.pinsRead = { at: now, value };
+      value.catch(() => (this.pinsRead = undefined));
+    }
+    return this.pinsRead.value;
+  }
+
+  private async readPins(): Promise<Map<string, SecurityPin>> {
     const found = await Promise.all(
       SECURITY_COMPONENTS.map(async (c) => [c, await this.pins.get(pinKey(c))] as const),
     );
