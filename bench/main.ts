@@ -8,6 +8,7 @@ import { createTestPki } from '@sup/testing';
 import { benchSha256, sha256Markdown } from './sha256-bench';
 import { fmt } from './stats';
 import { runRelayBenches } from './relay-bench-report';
+import { benchRules, rulesMarkdown } from './rules-bench';
 
 /**
  * `npm run bench`: measures, on this machine and in this run, the checksum path and CMS
@@ -67,6 +68,10 @@ async function main(): Promise<void> {
           .join('; ')}.`,
         '',
       );
+    }
+    if (!skip.has('rules')) {
+      say('alert rules over 100,000 agents and 1,000 relays');
+      lines.push(...rulesMarkdown(await benchRules()), '');
     }
     const section = [
       `<!-- bench:start -->`,
