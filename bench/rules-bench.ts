@@ -105,9 +105,13 @@ function fleet(agents: number, relays: number, platforms: number, now: Date) {
       seenAt: minutesAgo(now, r % 100 === 0 ? 60 : 1),
       relay: { holds, merkleRoot: merkleRoot(holds) },
     });
-    if (r % 50 !== 0) {
-      for (const u of updates)
-        if (u.kind === 'security') relayed.push(relayedKey(u.updateId, `relay-${r}`));
+    // Most relays relayed what their site needs (its group's agents run the relay's platform);
+    // every 50th lags behind.
+    if (r % 50 === 0) continue;
+    for (const u of updates) {
+      if (u.kind === 'security' || u.platform === platform(r)) {
+        relayed.push(relayedKey(u.updateId, `relay-${r}`));
+      }
     }
   }
   return { computers, updates, relayed };

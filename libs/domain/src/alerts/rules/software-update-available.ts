@@ -4,9 +4,9 @@ import type { RuleEvaluation } from '../alert-rules';
 import {
   bounded,
   isOffered,
-  memo,
   softwareVersion,
   softwareVersions,
+  type RuleComputer,
   type RuleSettings,
   type RulesSnapshot,
   type RuleUpdate,
@@ -47,21 +47,34 @@ export function softwareUpdateAvailable(
   }
   const lines = new Map<string, Line>();
   const parse = softwareVersions();
-  const lineOf = memo((canonical) => softwareLine(canonical));
-  for (const c of snapshot.computers) {
+  // The verdict per role, platform and reported build (few distinct ones): the computer's line,
+  // or null when it runs the newest build of its line (or one that cannot be read).
+  const verdicts = new Map<string, Map<string, Line | null>>();
+  const verdict = (c: RuleComputer): Line | null => {
+    const scope = `${c.role}/${c.platform}`;
+    let byVersion = verdicts.get(scope);
+    if (!byVersion) verdicts.set(scope, (byVersion = new Map<string, Line | null>()));
+    let found = byVersion.get(c.version);
+    if (found !== undefined) return found;
     const version = parse(c.version);
-    if (!version) continue;
-    const name = lineOf(version.canonical);
-    const key = lineKey(c.role, c.platform, name);
-    const target = newest.get(key);
-    if (!target || compareParsed(version, target.version) >= 0) continue;
-    let line = lines.get(key);
-    if (!line) {
-      line = { role: c.role, platform: c.platform, line: name, target, older: [] };
-      lines.set(key, line);
+    const name = version && softwareLine(version.canonical);
+    const key = name && lineKey(c.role, c.platform, name);
+    const target = key ? newest.get(key) : undefined;
+    found = null;
+    if (version && name && key && target && compareParsed(version, target.version) < 0) {
+      found = lines.get(key) ?? {
+        role: c.role,
+        platform: c.platform,
+        line: name,
+        target,
+        older: [],
+      };
+      lines.set(key, found);
     }
-    line.older.push(c.id);
-  }
+    byVersion.set(c.version, found);
+    return found;
+  };
+  for (const c of snapshot.computers) verdict(c)?.older.push(c.id);
   const at = now.toISOString();
   const holding = [...lines.entries()].map(([key, l]): AlertObservation => {
     const { target } = l;
