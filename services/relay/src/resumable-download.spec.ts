@@ -28,9 +28,9 @@ function fileServer(body: Buffer, behaviour: { cutAfter?: number; ignoreRange?: 
       ...(start > 0 ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
     });
     if (cut !== undefined) {
-      res.write(slice.subarray(0, cut));
+      // Cut once the first bytes left this process, so the client surely has some of them.
+      res.write(slice.subarray(0, cut), () => setTimeout(() => res.destroy(), 100));
       cut = undefined;
-      setTimeout(() => res.destroy(), 20);
       return;
     }
     res.end(slice);
