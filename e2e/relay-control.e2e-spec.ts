@@ -385,4 +385,44 @@ describe('relay control plane', () => {
     );
     expect(catalog.body.entries.map((e) => e.updateId)).not.toContain(fw3.id);
   });
+
+  it('never delivers a corrupted multi-chunk file whole: the body stops short of Content-Length', async () => {
+    const ips = find(updates, 'intrusion-prevention-rules', '26-010');
+    const file = join(
+      pipeline.workDir,
+      'data',
+      'artifacts',
+      'sha256',
+      sha256(big).slice(0, 2),
+      sha256(big),
+    );
+    const corrupt = Buffer.from(big);
+    corrupt[corrupt.length - 1] ^= 0xff; // only the very last byte differs
+    writeFileSync(file, corrupt);
+    const distribution = pipeline.ports.get('distribution');
+    const res = await fetch(`http://127.0.0.1:${distribution}/v1/updates/${ips.id}/artifact`, {
+      headers: pipeline.authHeaders('relay'),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBe(String(big.length));
+    let received = 0;
+    const error = await (async () => {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+        received += chunk.length;
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeDefined();
+    expect(received).toBeLessThan(big.length);
+    await eventually(async () => {
+      const r = await pipeline.api<{ code: string }>(
+        'GET',
+        `/v1/updates/${ips.id}/artifact`,
+        undefined,
+        { as: 'relay' },
+      );
+      return r.body.code === 'withdrawn' ? true : undefined;
+    }, 'the update withdrawn');
+  });
 });

@@ -158,7 +158,9 @@ export class DownloadsService {
     if (this.store instanceof FsArtifactStore) {
       const path = this.store.pathFor(key);
       if (!(await this.store.stat(key))) throw new ArtifactNotFoundError(key);
-      return createReadStream(path, { start, end, highWaterMark: 1024 * 1024 });
+      // Reads of up to 1 MiB, no bigger than the range (each read allocates its full size).
+      const highWaterMark = Math.max(1, Math.min(1024 * 1024, end - start + 1));
+      return createReadStream(path, { start, end, highWaterMark });
     }
     const source = await this.store.open(key);
     let offset = 0;
