@@ -1,3 +1,4 @@
+import type { RuleComputer, RuleUpdate } from '@sup/domain';
 import { Schema } from 'mongoose';
 
 /**
@@ -6,30 +7,15 @@ import { Schema } from 'mongoose';
  * except a computer's document, which only a report of a higher rank replaces.
  */
 
-/** A computer's latest report (`_id` = computer id). */
-export interface RuleComputerDoc {
+/** A computer's latest report (`_id` = computer id), as the rules read it. */
+export type RuleComputerDoc = Omit<RuleComputer, 'id'> & {
   _id: string;
-  role: 'agent' | 'relay';
-  platform: string;
-  version: string;
-  relayGroup: string;
-  securityUpdates: Record<string, string>;
-  seenAt: string;
   /** `reportRank` of libs/domain: seenAt, then a content digest. */
   rank: string;
-  relay?: { holds: string[]; merkleRoot: string };
-}
+};
 
-/** A published update (`_id` = update id). */
-export interface RuleUpdateDoc {
-  _id: string;
-  kind: 'software' | 'security';
-  component: string;
-  platform?: string;
-  version: string;
-  sha256: string;
-  publishedAt: string;
-}
+/** A published update (`_id` = update id); its withdrawal is a document of its own. */
+export type RuleUpdateDoc = Omit<RuleUpdate, 'updateId' | 'withdrawnAt'> & { _id: string };
 
 /** A withdrawal (`_id` = update id): apart from the update, so neither write modifies the other. */
 export interface RuleWithdrawnDoc {
