@@ -8,6 +8,7 @@ import { createTestPki } from '@sup/testing';
 import { benchSha256, sha256Markdown } from './sha256-bench';
 import { fmt } from './stats';
 import { runRelayBenches } from './relay-bench-report';
+import { runFleetBench } from './fleet-bench';
 import { benchRules, rulesMarkdown } from './rules-bench';
 
 /**
@@ -17,11 +18,14 @@ import { benchRules, rulesMarkdown } from './rules-bench';
  * offered load), then rewrites the results section of docs/benchmarks.md. BENCH_SHA256_MIB
  * (default 1024), BENCH_CMS_SECONDS (3), BENCH_UPDATES (10000) and BENCH_SKIP (comma-separated:
  * sha256, cms, jetstream, throughput, replicas, latency, relays) scale it down for a quick look.
- * `npm run bench -- relays` runs only the relay benchmarks (section "Relays", relay-bench-report.ts).
+ * `npm run bench -- relays` runs only the relay benchmarks (section "Relays", relay-bench-report.ts);
+ * `npm run bench -- fleet` only fleet report ingestion (fleet-bench.ts, BENCH_FLEET_COMPUTERS).
  */
 async function main(): Promise<void> {
   if (process.argv[2] === 'relays') return runRelayBenches();
-  if (process.argv[2]) throw new Error(`unknown bench selection "${process.argv[2]}" (relays)`);
+  if (process.argv[2] === 'fleet') return runFleetBench();
+  if (process.argv[2])
+    throw new Error(`unknown bench selection "${process.argv[2]}" (relays, fleet)`);
   const mib = Number(process.env.BENCH_SHA256_MIB || 1024);
   const count = Number(process.env.BENCH_UPDATES || 10_000);
   const cmsSeconds = Number(process.env.BENCH_CMS_SECONDS || 3);
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
   if (!skip.has('relays')) await runRelayBenches();
+  if (!skip.has('fleet')) await runFleetBench();
 }
 
 function throughputMarkdown(

@@ -34,7 +34,8 @@ interface Route {
   method: 'GET' | 'POST' | 'PUT';
   path: string;
   /** A request an allowed caller gets a normal answer to, and what that answer is. */
-  body?: () => unknown;
+  /** Per caller where the answer depends on who asks (a relay posts only its own report). */
+  body?: (as: Caller) => unknown;
   ok: number[];
 }
 
@@ -103,11 +104,13 @@ describe('API roles: every route x every caller', () => {
       operationId: 'postFleetReports',
       method: 'POST',
       path: '/v1/fleet/reports',
-      body: () => ({
+      body: (as) => ({
         reports: [
           {
-            id: 'matrix-pc',
-            role: 'agent',
+            // The harness names each role's token `test-<role>`: a relay's own report.
+            ...(as === 'relay'
+              ? { id: 'test-relay', role: 'relay' }
+              : { id: 'matrix-pc', role: 'agent' }),
             platform: 'linux-x86_64',
             version: '20.0.1-1',
             relayGroup: 'default',
@@ -223,7 +226,7 @@ describe('API roles: every route x every caller', () => {
     return roleAllows(as, roles) ? route.ok : [403];
   };
   const call = (route: Route, as: Caller) =>
-    pipeline.api<{ message?: string }>(route.method, route.path, route.body?.(), { as });
+    pipeline.api<{ message?: string }>(route.method, route.path, route.body?.(as), { as });
 
   /** Messages ever published on the streams a refused call could have written to. */
   const published = async (): Promise<Record<string, number>> => {

@@ -14,7 +14,7 @@ export const OPERATION_ROLES: Readonly<Record<string, readonly Role[]>> = {
   listAlerts: ['viewer'],
   getAlert: ['viewer'],
   ackAlert: ['operator'],
-  postFleetReports: ['agent', 'operator'],
+  postFleetReports: ['agent', 'relay', 'operator'],
   listFleet: ['viewer'],
   getFleetSummary: ['viewer'],
   getOpenApi: ['viewer'],

@@ -392,7 +392,10 @@ export function buildOpenApi(): JsonObject {
           '`fleet.v1.reported.<id>`; answered once JetStream stored them all. Of two reports of one',
           'computer the later `seenAt` wins, in any order of arrival; the same report again is a',
           'duplicate. A 400 names every bad field and nothing of the batch is stored; a 503 means',
-          'some reports were not stored: post the batch again.',
+          'some reports were not stored: post the batch again. A relay token may post only its own',
+          'report (role `relay`, `id` = the token name), an agent token only reports of role',
+          '`agent`; otherwise 403 (code `relay-mismatch` or `agent-reports-only`) and nothing is',
+          'stored.',
         ].join(' '),
         requestBody: { required: true, content: json(schemaRef('FleetReports')) },
         responses: {

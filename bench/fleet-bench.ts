@@ -1,0 +1,209 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { buildEvent, entitySubject, SUBJECTS, type FleetReport } from '@sup/contracts';
+import { createTestPki, eventually, Pipeline, sleep } from '@sup/testing';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fmt } from './stats';
+
+const START = '<!-- bench-fleet:start -->';
+const END = '<!-- bench-fleet:end -->';
+/** The fleet durable of distribution: it has caught up when nothing is pending or unacked. */
+const FLEET_CONSUMER = 'distribution-fleet-fleet_v1_reported';
+const BATCH = 1_000;
+
+export interface FleetPhase {
+  what: string;
+  reports: number;
+  /** Reports/s the way in stored (202s for REST, publish acks for NATS). */
+  storedPerSecond: number;
+  /** Reports/s from the first send to the fleet durable having written and acked them all. */
+  endToEndPerSecond: number;
+}
+
+export interface FleetBenchResult {
+  computers: number;
+  phases: FleetPhase[];
+  /** Raw JetStream publishes of fleet-report-sized messages (256 in flight) on the same server. */
+  rawPublishPerSecond: number;
+  load: number;
+}
+
+const report = (id: number, round: number): FleetReport => ({
+  id: `bench-${id}`,
+  role: 'agent',
+  platform: id % 2 ? 'linux-x86_64' : 'windows-x86_64',
+  version: `20.0.1-${100 + round}`,
+  relayGroup: `group-${id % 20}`,
+  securityUpdates: { 'firewall-rules': `26-0${10 + round}`, 'anti-malware-pattern': '19.231.00' },
+  // Each round is a minute later: a known computer's re-report always supersedes.
+  seenAt: new Date(Date.parse('2026-11-29T10:00:00Z') + round * 60_000).toISOString(),
+});
+
+/**
+ * Fleet ingestion (issue 8: >= 5,000 reports/s through REST and through NATS): `computers` new
+ * computers, then the same computers reporting again (known), once over REST (batches of 1,000,
+ * 4 posts at a time, the agent token) and once over NATS (256 publishes in flight), against one
+ * distribution replica on FerretDB. End to end = until the fleet durable has written and acked
+ * every report (consumer info: nothing pending, nothing awaiting an ack), which it does only
+ * after the read model write. The raw JetStream publish rate on the same server is the reference.
+ */
+export async function benchFleet(computers: number): Promise<FleetBenchResult> {
+  const work = mkdtempSync(join(tmpdir(), 'sup-bench-fleet-'));
+  const pki = await createTestPki(join(work, 'pki'));
+  const pipeline = await Pipeline.start({
+    trustAnchors: pki.trustAnchorsPem,
+    env: { LOG_LEVEL: 'warn' },
+  });
+  const nc = await pipeline.connectNats();
+  try {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const caughtUp = async () => {
+      for (;;) {
+        const info = await jsm.consumers.info('FLEET', FLEET_CONSUMER);
+        if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+        await sleep(50);
+      }
+    };
+    const publish = (r: FleetReport, round: number) => {
+      const id = `bench-${r.id}-${round}`;
+      return js.publish(
+        entitySubject(SUBJECTS.fleetReported, r.id),
+        JSON.stringify(
+          buildEvent(
+            SUBJECTS.fleetReported,
+            { report: r, receivedAt: new Date().toISOString() },
+            { id, source: '/agents/bench', subject: r.id },
+          ),
+        ),
+        { msgID: id },
+      );
+    };
+    const viaRest = async (round: number) => {
+      for (let i = 0; i < computers; i += 4 * BATCH) {
+        const posts = [0, 1, 2, 3]
+          .map((k) => i + k * BATCH)
+          .filter((from) => from < computers)
+          .map((from) =>
+            pipeline.api(
+              'POST',
+              '/v1/fleet/reports',
+              {
+                reports: Array.from({ length: Math.min(BATCH, computers - from) }, (_, j) =>
+                  report(from + j, round),
+                ),
+              },
+              { as: 'agent' },
+            ),
+          );
+        for (const res of await Promise.all(posts)) {
+          if (res.status !== 202) throw new Error(`fleet reports answered ${res.status}`);
+        }
+      }
+    };
+    const viaNats = async (round: number) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 256 }, async () => {
+          for (let i = next++; i < computers; i = next++) await publish(report(i, round), round);
+        }),
+      );
+    };
+    const phase = async (what: string, round: number, send: (round: number) => Promise<void>) => {
+      await caughtUp();
+      const started = performance.now();
+      await send(round);
+      const stored = performance.now();
+      await caughtUp();
+      const done = performance.now();
+      return {
+        what,
+        reports: computers,
+        storedPerSecond: computers / ((stored - started) / 1000),
+        endToEndPerSecond: computers / ((done - started) / 1000),
+      };
+    };
+    // Rounds 0 and 1 make the computers (half the ids each way); 2 and 3 report them all again.
+    const phases: FleetPhase[] = [
+      await phase('new computers, REST', 0, viaRest),
+      await phase('known computers, REST', 1, viaRest),
+      await phase('known computers, NATS', 2, viaNats),
+    ];
+    // New over NATS needs ids nobody used: shift them past the others.
+    const fresh = async (round: number) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 256 }, async () => {
+          for (let i = next++; i < computers; i = next++)
+            await publish(report(computers + i, round), round);
+        }),
+      );
+    };
+    phases.splice(1, 0, await phase('new computers, NATS', 0, fresh));
+    // Every report is in the read model: the listing counts both sets at their last round.
+    await eventually(
+      async () => {
+        const res = await pipeline.api<{ total: number }>('GET', '/v1/fleet?limit=1', undefined, {
+          as: 'viewer',
+        });
+        return res.body.total === 2 * computers ? true : undefined;
+      },
+      `${2 * computers} computers in the read model`,
+    );
+
+    await jsm.streams.add({ name: 'FLEETRAW', subjects: ['fleetraw.>'] });
+    const payload = new TextEncoder().encode(
+      JSON.stringify({ report: report(0, 0), receivedAt: new Date().toISOString() }),
+    );
+    let next = 0;
+    const rawStart = performance.now();
+    await Promise.all(
+      Array.from({ length: 256 }, async () => {
+        for (let i = next++; i < computers; i = next++) {
+          await js.publish(`fleetraw.${i}`, payload, { msgID: `raw-${i}` });
+        }
+      }),
+    );
+    const rawPublishPerSecond = computers / ((performance.now() - rawStart) / 1000);
+    await jsm.streams.delete('FLEETRAW');
+    return { computers, phases, rawPublishPerSecond, load: loadavg()[0] ?? 0 };
+  } finally {
+    await nc.close();
+    await pipeline.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function fleetMarkdown(r: FleetBenchResult): string[] {
+  return [
+    `**Fleet report ingestion** (${fmt(r.computers, 0)} computers each way, one distribution replica, FerretDB; load average ${fmt(r.load, 1)} at the end). End to end = from the first send until the \`fleet\` durable has written the read model and acknowledged every report.`,
+    '',
+    '| phase | stored (reports/s) | end to end (reports/s) |',
+    '| --- | ---: | ---: |',
+    ...r.phases.map(
+      (p) => `| ${p.what} | ${fmt(p.storedPerSecond, 0)} | **${fmt(p.endToEndPerSecond, 0)}** |`,
+    ),
+    '',
+    `Raw JetStream on the same server, same run (fleet-report-sized messages, 256 in flight): ${fmt(r.rawPublishPerSecond, 0)} publishes/s.`,
+  ];
+}
+
+/** `npm run bench -- fleet`, and part of `npm run bench`: rewrites the fleet results. */
+export async function runFleetBench(): Promise<void> {
+  const computers = Number(process.env.BENCH_FLEET_COMPUTERS || 12_000);
+  process.stdout.write(`[bench fleet] ${computers} computers, new and known, REST and NATS\n`);
+  const result = await benchFleet(computers);
+  const section = [
+    START,
+    `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}.`,
+    '',
+    ...fleetMarkdown(result),
+    END,
+  ].join('\n');
+  const doc = resolve(__dirname, '../../docs/benchmarks.md');
+  const text = readFileSync(doc, 'utf8');
+  const pattern = /<!-- bench-fleet:start -->[\s\S]*<!-- bench-fleet:end -->/;
+  writeFileSync(doc, pattern.test(text) ? text.replace(pattern, section) : `${text}\n${section}\n`);
+  process.stdout.write(`\n${section}\n`);
+}
