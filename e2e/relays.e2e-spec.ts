@@ -40,11 +40,12 @@ async function throttlingProxy(targetPort: number, bytesPerSecond: number) {
         if (!slow) return void up.pipe(res);
         up.on('data', (chunk: Buffer) => {
           up.pause();
-          const more = res.write(chunk);
-          setTimeout(
-            () => (more ? up.resume() : res.once('drain', () => up.resume())),
-            (chunk.length / bytesPerSecond) * 1000,
-          );
+          // Both: the client took the chunk, and the time its size is worth has passed.
+          const drained = res.write(chunk)
+            ? Promise.resolve()
+            : new Promise((r) => res.once('drain', r));
+          const paced = new Promise((r) => setTimeout(r, (chunk.length / bytesPerSecond) * 1000));
+          void Promise.all([drained, paced]).then(() => up.resume());
         });
         up.on('end', () => res.end());
         up.on('error', () => res.destroy());
@@ -59,7 +60,12 @@ async function throttlingProxy(targetPort: number, bytesPerSecond: number) {
   if (!address || typeof address === 'string') throw new Error('proxy has no port');
   return {
     url: `http://127.0.0.1:${address.port}/v1`,
-    close: () => new Promise((r) => server.close(r)),
+    // Relays poll through it every second: their keep-alive sockets would hold close() open.
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
   };
 }
 
@@ -321,7 +327,8 @@ describe('relays, rollouts and agents end to end', () => {
     );
     // The second wave never started: at most the first wave's agents were asked to install.
     const firstWave = halted.waves.find((w) => w.kind === 'agents');
-    const touched = windowsAgents.state().filter((a) => a.install).length;
+    const target = idOf('agent', TARGET, WINDOWS);
+    const touched = windowsAgents.state().filter((a) => a.install?.updateId === target).length;
     expect(touched).toBeLessThanOrEqual(firstWave?.size ?? 0);
     expect(windowsAgents.stats.failed).toBeGreaterThan(0);
   });
@@ -345,10 +352,11 @@ describe('relays, rollouts and agents end to end', () => {
       fetch(`${relays.b.url}/artifacts/${entry.sha256}`, {
         headers: { authorization: `Bearer ${pipeline.agentToken()}` },
       });
-    const first = await get();
-    const body = await first.arrayBuffer().then(Buffer.from, () => undefined);
+    // The relay hashes as it serves: the response is cut (fetch fails) or is not the spoiled file.
+    const body = await get()
+      .then((res) => res.arrayBuffer())
+      .then(Buffer.from, () => undefined);
     expect(body?.equals(spoiled) ?? false).toBe(false);
-    expect(body?.equals(original) && first.status === 200 ? 'served' : 'refused').toBe('refused');
     await eventually(async () => {
       const again = await get();
       const bytes = Buffer.from(await again.arrayBuffer());
