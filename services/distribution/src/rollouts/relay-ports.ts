@@ -1,9 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { compareSecurityVersions } from '@sup/domain';
-import type { Model } from 'mongoose';
-import { COMPUTER_MODEL, type ComputerDoc } from '../fleet/fleet.schema';
-import { CATALOG_MODEL, type CatalogEntry } from '../schemas';
+import type { RelayDirectory } from '../relays/relay-directory';
+import type { SecurityChannel } from '../relays/security-channel';
 
 /** A relay as rollouts and assignments need it (RelayDirectory.relaysOfGroup's shape). */
 export interface RelaySighting {
@@ -34,59 +30,10 @@ export interface SecurityTargets {
 }
 export const SECURITY_TARGETS = Symbol('SecurityTargets');
 
-/**
- * Relays from the fleet read model: the relays that report the group. Used until the relays
- * module's RelayDirectory (operator group assignments, relay URLs) is wired in its place.
- */
-@Injectable()
-export class FleetRelayLookup implements RelayLookup {
-  constructor(@InjectModel(COMPUTER_MODEL) private readonly fleet: Model<ComputerDoc>) {}
-
-  async relaysOfGroup(group: string): Promise<RelaySighting[]> {
-    const docs = await this.fleet
-      .find({ role: 'relay', relayGroup: group }, { _id: 1, version: 1, platform: 1, seenAt: 1 })
-      .limit(1_000)
-      .lean<ComputerDoc[]>()
-      .exec();
-    return docs.map((d) => ({
-      relayId: d._id,
-      version: d.version,
-      platform: d.platform,
-      lastSeen: d.seenAt.toISOString(),
-    }));
-  }
-
-  async groupExists(group: string): Promise<boolean> {
-    return (await this.fleet.exists({ relayGroup: group }).exec()) !== null;
-  }
-}
-
-/**
- * The newest published security update per component, from the catalog. Used until the relays
- * module's SecurityChannel (which also knows rollback pins) is wired in its place.
- */
-@Injectable()
-export class CatalogSecurityTargets implements SecurityTargets {
-  constructor(@InjectModel(CATALOG_MODEL) private readonly catalog: Model<CatalogEntry>) {}
-
-  async current(): Promise<SecurityTarget[]> {
-    const entries = await this.catalog.find({ kind: 'security' }).lean<CatalogEntry[]>().exec();
-    const newest = new Map<string, CatalogEntry>();
-    for (const e of entries) {
-      const seen = newest.get(e.component);
-      if (!seen || compareSecurityVersions(e.version, seen.version) > 0) newest.set(e.component, e);
-    }
-    return [...newest.values()]
-      .map((e) => {
-        const artifact = (e.update as { artifact: { sha256: string; size: number } }).artifact;
-        return {
-          component: e.component,
-          updateId: e._id,
-          version: e.version,
-          sha256: artifact.sha256,
-          size: artifact.size,
-        };
-      })
-      .sort((a, b) => (a.component < b.component ? -1 : 1));
-  }
-}
+/** Compile-time proof that the relays module's providers fit the ports they are wired to. */
+export type RelayPortsFit = [
+  RelayDirectory extends RelayLookup ? true : never,
+  SecurityChannel extends SecurityTargets ? true : never,
+];
+const portsFit: RelayPortsFit = [true, true];
+void portsFit;

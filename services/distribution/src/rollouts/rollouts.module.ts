@@ -4,13 +4,9 @@ import { versionedStoreProvider } from '@sup/service-kit';
 import { COMPUTER_MODEL, ComputerSchema } from '../fleet/fleet.schema';
 import { CATALOG_MODEL, CatalogSchema } from '../schemas';
 import { AssignmentService } from './assignment.service';
-import {
-  CatalogSecurityTargets,
-  FleetRelayLookup,
-  RELAY_LOOKUP,
-  SECURITY_TARGETS,
-} from './relay-ports';
-import { RelayDirectoryLookup, SecurityChannelTargets } from './relay-adapters';
+import { RELAY_LOOKUP, SECURITY_TARGETS } from './relay-ports';
+import { RelayDirectory } from '../relays/relay-directory';
+import { SecurityChannel } from '../relays/security-channel';
 import { RolloutAnnouncer } from './rollout-announcer';
 import { RolloutEvaluator } from './rollout-evaluator';
 import { RolloutReportsHandler } from './rollout-reports.handler';
@@ -47,8 +43,7 @@ const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, b
 /**
  * Agent version control, rollouts in waves and agent assignments. Reads the fleet and catalog
  * collections (owned by the fleet module and the publisher) by `_id`, and the relays through
- * RELAY_LOOKUP / SECURITY_TARGETS: the relays module's RelayDirectory and SecurityChannel, or
- * the fleet read model and the catalog when that module is not part of the application.
+ * RELAY_LOOKUP / SECURITY_TARGETS: the relays module's RelayDirectory and SecurityChannel.
  */
 @Module({
   imports: [
@@ -78,10 +73,9 @@ const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, b
       'version_control',
       'Agent version control and security pins, changed by compare-and-set',
     ),
-    FleetRelayLookup,
-    CatalogSecurityTargets,
-    { provide: RELAY_LOOKUP, useClass: RelayDirectoryLookup },
-    { provide: SECURITY_TARGETS, useClass: SecurityChannelTargets },
+    // The relays module is global: its RelayDirectory and SecurityChannel serve these ports.
+    { provide: RELAY_LOOKUP, useExisting: RelayDirectory },
+    { provide: SECURITY_TARGETS, useExisting: SecurityChannel },
     RolloutsRepository,
     RolloutAnnouncer,
     RolloutEvaluator,
