@@ -1,3 +1,4 @@
+import { BUCKETS } from './buckets';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ServiceCoreModule, versionedStoreProvider, type ServiceContext } from '@sup/service-kit';
@@ -38,8 +39,8 @@ export class AppModule {
         UpdateViewService,
         versionedStoreProvider(
           UPDATE_VIEW_STORE,
-          'update_views',
-          'Each update’s view, merged from its events by compare-and-set',
+          BUCKETS.updateViews.name,
+          BUCKETS.updateViews.description,
         ),
       ],
     };

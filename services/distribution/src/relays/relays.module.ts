@@ -1,3 +1,4 @@
+import { BUCKETS } from '../buckets';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ArtifactStoreModule, SERVICE_CONFIG, versionedStoreProvider } from '@sup/service-kit';
@@ -68,13 +69,13 @@ export class RelaysModule {
         },
         versionedStoreProvider(
           VERSION_CONTROL_STORE,
-          'version_control',
-          'Agent version control and security pins, changed by compare-and-set',
+          BUCKETS.versionControl.name,
+          BUCKETS.versionControl.description,
         ),
         versionedStoreProvider(
           RELAYS_UPDATE_VIEWS,
-          'update_views',
-          'Each update’s view, merged from its events by compare-and-set',
+          BUCKETS.updateViews.name,
+          BUCKETS.updateViews.description,
         ),
       ],
       exports: [RelayDirectory, SecurityChannel, PublishedUpdates],

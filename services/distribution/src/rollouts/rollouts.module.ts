@@ -1,3 +1,4 @@
+import { BUCKETS } from '../buckets';
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { versionedStoreProvider } from '@sup/service-kit';
@@ -66,12 +67,11 @@ const ROLLOUTS_BUCKET = 'Rollouts (rollout.<id>) and the index of active ones, b
     rolloutsConfigProvider,
     versionedStoreProvider(ROLLOUT_STORE, 'rollouts', ROLLOUTS_BUCKET),
     versionedStoreProvider(ROLLOUT_INDEX_STORE, 'rollouts', ROLLOUTS_BUCKET),
-    // The relays module opens this bucket too (security.* pins): the same description, so the
-    // two creations at start-up are one configuration and neither is refused as a different one.
+    // The relays module opens this bucket too (security.* pins): see buckets.ts.
     versionedStoreProvider(
       VERSION_CONTROL_STORE,
-      'version_control',
-      'Agent version control and security pins, changed by compare-and-set',
+      BUCKETS.versionControl.name,
+      BUCKETS.versionControl.description,
     ),
     // The relays module is global: its RelayDirectory and SecurityChannel serve these ports.
     { provide: RELAY_LOOKUP, useExisting: RelayDirectory },
