@@ -7,9 +7,13 @@ const EnvSchema = BaseEnvSchema.extend({
   SECURITY_KEEP_PER_COMPONENT: z.coerce.number().int().min(1).max(100).default(3),
   /** Ed25519 private key (PKCS#8 PEM) signing provenance records; generated under DATA_DIR when unset. */
   PROVENANCE_KEY_FILE: z.string().min(1).optional(),
+  /** How far the fleet listing's seenAt may lag a computer's latest report when nothing else changed. */
+  FLEET_SEEN_RESOLUTION_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
 });
 
 export interface DistributionConfig extends BaseConfig {
+  /** Unchanged reports seen less than this after the last write are not written (0: always). */
+  fleet: { seenResolutionMs: number };
   relays: {
     securityKeepPerComponent: number;
     /** The provenance signing key, and whether it may be generated there when missing. */
@@ -23,6 +27,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): DistributionConfig {
   const configured = parsed.PROVENANCE_KEY_FILE;
   return {
     ...base,
+    fleet: { seenResolutionMs: parsed.FLEET_SEEN_RESOLUTION_MS },
     relays: {
       securityKeepPerComponent: parsed.SECURITY_KEEP_PER_COMPONENT,
       provenanceKey: configured

@@ -3,3 +3,4 @@ export * from './versions';
 export * from './summary';
 export * from './latest-wins';
 export * from './reporter';
+export * from './report-skip';

@@ -1,17 +1,27 @@
 import {
   claimed,
+  marked,
   writeLatest,
   WriteThroughError,
   type KeyedReadModel,
+  type RankedValue,
+  type SkipRule,
   type Stored,
   type WinnerStore,
 } from './latest-wins';
 
-interface Doc {
-  rank: string;
+/** `by` is the material content; the rank starts with the seen time. */
+interface Doc extends RankedValue {
   by: string;
 }
 const doc = (rank: string, by = rank): Doc => ({ rank, by });
+const seenAt = (d: Doc): number => Date.parse(d.rank.split('#')[0] ?? '');
+const RESOLUTION_MS = 60_000;
+const skipRule: SkipRule<Doc> = {
+  sameMaterial: (a, b) => a.by === b.by,
+  seenAt,
+  resolutionMs: RESOLUTION_MS,
+};
 const same = (a: Doc | undefined, b: Doc): boolean => a?.rank === b.rank && a.by === b.by;
 
 /**
@@ -53,6 +63,9 @@ class MemoryKv {
   readonly data = new Map<string, Stored<Doc>>();
   private sequence = 0;
 
+  /** `rule` is the claim rule (skipping or not); `claimed` without a skip rule by default. */
+  constructor(private readonly rule: typeof claimed<Doc> = (c, s) => claimed(c, s)) {}
+
   seed(key: string, value: Doc): void {
     this.data.set(key, { value, revision: ++this.sequence });
   }
@@ -67,13 +80,25 @@ class MemoryKv {
         for (;;) {
           await run.step(who, `read ${key}`);
           const current = this.data.get(key);
-          const next = claimed(candidate, current);
+          const next = this.rule(candidate, current);
           if (!next) return current as Stored<Doc>;
           await run.step(who, `cas ${key} ${candidate.rank}`);
           if (this.data.get(key)?.revision !== current?.revision) continue;
           const stored = { value: next, revision: ++this.sequence };
           this.data.set(key, stored);
           return stored;
+        }
+      },
+      mark: async (key, written) => {
+        for (;;) {
+          await run.step(who, `read ${key}`);
+          const current = this.data.get(key);
+          const next = marked(written, current, seenAt);
+          if (!next) return;
+          await run.step(who, `mark ${key} ${next.rank}`);
+          if (this.data.get(key)?.revision !== current?.revision) continue;
+          this.data.set(key, { value: next, revision: ++this.sequence });
+          return;
         }
       },
     };
@@ -106,28 +131,34 @@ interface Scenario {
   writers: Batch[];
   /** Writers that stopped after their claims (a crash before the write-through), before the others ran. */
   crashed?: Batch[];
+  /** The read model's documents when they differ from the seed (a claim not yet written through). */
+  modelSeed?: Batch;
+  /** The store's claim rule: without a skip rule by default. */
+  rule?: typeof claimed<Doc>;
 }
 
 /** The naive write: claim, then replace, no re-check. Used to show the exploration finds its flaw. */
 async function claimThenWrite(
   store: WinnerStore<Doc>,
   model: KeyedReadModel<Doc>,
-  batch: Batch,
-): Promise<void> {
+  batch: readonly { key: string; value: Doc }[],
+): Promise<number> {
   const stored = await Promise.all(batch.map((c) => store.claim(c.key, c.value)));
   await model.replaceAll(batch.map((c, i) => ({ key: c.key, value: stored[i].value })));
+  return batch.length;
 }
 
 type Writer = typeof writeLatest<Doc>;
 
 async function runOnce(scenario: Scenario, choices: readonly number[], write: Writer) {
   const run = new Interleaving(choices);
-  const kv = new MemoryKv();
+  const kv = new MemoryKv(scenario.rule);
   const model = new MemoryReadModel();
   for (const { key, value } of scenario.seed ?? []) {
     kv.seed(key, value);
     model.docs.set(key, value);
   }
+  for (const { key, value } of scenario.modelSeed ?? []) model.docs.set(key, value);
   // A crash happens before the writers run: they are the messages processed after it (its own
   // redelivery, or the report that replaced it on the stream).
   for (const [i, batch] of (scenario.crashed ?? []).entries()) {
@@ -244,12 +275,134 @@ describe('latest-wins write-through: every interleaving of two replicas', () => 
 
   it('without the re-check an older replace can land last (the exploration finds it)', async () => {
     const [, scenario] = scenarios[0];
-    const outcomes = await explore(scenario, claimThenWrite as Writer);
+    const outcomes = await explore(scenario, claimThenWrite);
     const stale = outcomes.filter((o) => o.docs.get('pc')?.rank !== T2);
     expect(stale.length).toBeGreaterThan(0);
     expect(stale[0]?.trace).toEqual(
       expect.arrayContaining(['w0 replace pc ' + T1, 'w1 replace pc ' + T2]),
     );
+  });
+});
+
+// Seen times a few seconds apart (within the resolution), and one well after it.
+const S0 = '2026-11-29T10:00:00.000Z#0';
+const S1 = '2026-11-29T10:00:10.000Z#1';
+const S2 = '2026-11-29T10:00:20.000Z#2';
+const LATER = '2026-11-29T10:05:00.000Z#3';
+/** A value the read model holds, confirmed and marked. */
+const writtenDoc = (rank: string, by: string): Doc => ({
+  rank,
+  by,
+  written: true,
+  writtenSeenAt: seenAt(doc(rank)),
+});
+const skipping: typeof claimed<Doc> = (c, s) => claimed(c, s, skipRule);
+
+describe('latest-wins write-through: skipping unchanged reports, every interleaving', () => {
+  const scenarios: [string, Scenario][] = [
+    [
+      'a claim crashed before its write: the next report, materially equal to it, writes through',
+      {
+        rule: skipping,
+        seed: [{ key: 'pc', value: { ...doc(S1, 'new'), written: false } }],
+        modelSeed: [{ key: 'pc', value: doc(S0, 'old') }],
+        writers: [[{ key: 'pc', value: doc(S2, 'new') }]],
+      },
+    ],
+    [
+      'a writer crashed after its write, before its mark: the next report writes through',
+      {
+        rule: skipping,
+        seed: [{ key: 'pc', value: { ...doc(S0, 'same'), written: false } }],
+        writers: [[{ key: 'pc', value: doc(S1, 'same') }]],
+      },
+    ],
+    [
+      'a material change and an unchanged report on two replicas (the change is older)',
+      {
+        rule: skipping,
+        seed: [{ key: 'pc', value: writtenDoc(S0, 'a') }],
+        writers: [[{ key: 'pc', value: doc(S1, 'b') }], [{ key: 'pc', value: doc(S2, 'a') }]],
+      },
+    ],
+    [
+      'a material change and an unchanged report on two replicas (the change is newer)',
+      {
+        rule: skipping,
+        seed: [{ key: 'pc', value: writtenDoc(S0, 'a') }],
+        writers: [[{ key: 'pc', value: doc(S2, 'b') }], [{ key: 'pc', value: doc(S1, 'a') }]],
+      },
+    ],
+    [
+      'a claim not yet written through, redelivered to both replicas',
+      {
+        rule: skipping,
+        seed: [{ key: 'pc', value: { ...doc(S1, 'new'), written: false } }],
+        modelSeed: [{ key: 'pc', value: doc(S0, 'old') }],
+        writers: [[{ key: 'pc', value: doc(S1, 'new') }], [{ key: 'pc', value: doc(S1, 'new') }]],
+      },
+    ],
+  ];
+
+  /** The first run whose read model lacks the newest content, or lags it by the resolution. */
+  const wrongRun = async (scenario: Scenario) => {
+    const want = highest(scenario);
+    const outcomes = await explore(scenario);
+    const wrong = outcomes.find(({ docs, kv }) =>
+      [...want].some(([key, value]) => {
+        const got = docs.get(key);
+        return (
+          got?.by !== value.by ||
+          seenAt(value) - seenAt(got) >= RESOLUTION_MS ||
+          kv.get(key)?.value.rank !== value.rank
+        );
+      }),
+    );
+    return { outcomes, wrong: wrong && { docs: [...wrong.docs], trace: wrong.trace } };
+  };
+
+  it.each(scenarios)('%s: the read model ends with the newest content', async (_, scenario) => {
+    const { outcomes, wrong } = await wrongRun(scenario);
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(wrong).toBeUndefined();
+  });
+
+  it('control: a skip that ignores `written` leaves the crashed claim unwritten', async () => {
+    const ignoresWritten: typeof claimed<Doc> = (c, s) =>
+      claimed(
+        c,
+        s && { ...s, value: { ...s.value, written: true, writtenSeenAt: seenAt(s.value) } },
+        skipRule,
+      );
+    const [, scenario] = scenarios[0];
+    const { wrong } = await wrongRun({ ...scenario, rule: ignoresWritten });
+    expect(wrong?.docs).toEqual([['pc', doc(S0, 'old')]]);
+  });
+
+  it('a crash before the mark costs one more write, then the key is marked', async () => {
+    const [, scenario] = scenarios[1];
+    const outcomes = await explore(scenario);
+    expect(outcomes.every((o) => o.writes === 1 && o.kv.get('pc')?.value.written)).toBe(true);
+  });
+
+  it('an unchanged report within the resolution is not written; one after it is', async () => {
+    const seed = [{ key: 'pc', value: writtenDoc(S0, 'a') }];
+    const within = await explore({
+      rule: skipping,
+      seed,
+      writers: [[{ key: 'pc', value: doc(S2, 'a') }]],
+    });
+    expect(within.map((o) => [o.writes, o.kv.get('pc')?.value])).toEqual([
+      [0, { ...doc(S2, 'a'), written: true, writtenSeenAt: seenAt(doc(S0)) }],
+    ]);
+    const after = await explore({
+      rule: skipping,
+      seed,
+      writers: [[{ key: 'pc', value: doc(LATER, 'a') }]],
+    });
+    expect(after.map((o) => [o.writes, o.docs.get('pc'), o.kv.get('pc')?.value])).toEqual([
+      [1, doc(LATER, 'a'), writtenDoc(LATER, 'a')],
+    ]);
   });
 });
 
@@ -280,6 +433,7 @@ describe('latest-wins write-through: failures', () => {
     const store: WinnerStore<Doc> = {
       claim: (_, candidate) => Promise.resolve({ value: candidate, revision: ++revision }),
       get: () => Promise.resolve({ value: doc(T2), revision: ++revision }),
+      mark: () => Promise.resolve(),
     };
     const model: KeyedReadModel<Doc> = { replaceAll: () => Promise.resolve(new Set()) };
     await expect(writeLatest(store, model, [{ key: 'pc', value: doc(T1) }], 3)).rejects.toThrow(

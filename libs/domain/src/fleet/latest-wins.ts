@@ -23,6 +23,18 @@
  * replaced it, the message that replaced it is processed, and step 1 answers the stored value
  * whatever that message's rank, so step 2 writes it through. Losing claims are written through
  * too for this reason (they are rare: out-of-order reports).
+ *
+ * Skipping unchanged values (`SkipRule`): most reports of a known computer differ from its last
+ * only in when it was seen. The stored value says whether the read model holds it (`written`, set
+ * by compare-and-set at the revision a re-check confirmed) and the `writtenSeenAt` of that write.
+ * A claim whose previous value is `written`, materially equal, and seen less than the resolution
+ * after `writtenSeenAt` is stored `written` too, with the same `writtenSeenAt`, and not written
+ * through. Why this keeps the argument above for the material fields: a skip changes the store
+ * without a replace, but only to content materially equal to what it held, so the last replace's
+ * re-check still saw the final content; and `written` means some writer's replace of that
+ * content was confirmed after it (a claim that crashed before its write or mark leaves
+ * `written: false`, so the next report, or its redelivery, writes through). The read model's seen
+ * time lags the store's by less than the resolution.
  */
 import { supersedes } from './latest-report';
 
@@ -34,6 +46,20 @@ export interface Stored<V> {
 
 export interface RankedValue {
   rank: string;
+  /** The read model holds this value (materially): a re-check confirmed its write. */
+  written?: boolean;
+  /** When `written`: the seen time (ms since the epoch) of the value last written through. */
+  writtenSeenAt?: number;
+}
+
+/** When a claim may skip the write-through (see the header). */
+export interface SkipRule<V> {
+  /** Equal in everything the read model keeps but the seen and received times and the rank. */
+  sameMaterial(a: V, b: V): boolean;
+  /** The value's seen time, ms since the epoch. */
+  seenAt(value: V): number;
+  /** How far the read model's seen time may lag the latest report's. */
+  resolutionMs: number;
 }
 
 /** The compare-and-set store that decides the winner per key. */
@@ -44,6 +70,11 @@ export interface WinnerStore<V extends RankedValue> {
    */
   claim(key: string, candidate: V): Promise<Stored<V>>;
   get(key: string): Promise<Stored<V> | undefined>;
+  /**
+   * Marks the value at `written.revision` as written through (compare-and-set at that revision;
+   * does nothing when the key moved on: the newer value's claimer owns it).
+   */
+  mark(key: string, written: Stored<V>): Promise<void>;
 }
 
 /** The read model: a document per key, replaced (or created) by key. */
@@ -61,38 +92,74 @@ export class WriteThroughError extends Error {
   }
 }
 
-/** The claim rule a store applies: the candidate when it outranks what is stored, else nothing. */
-export const claimed = <V extends RankedValue>(
+/**
+ * The claim rule a store applies: the candidate when it outranks what is stored, else nothing;
+ * with a skip rule, the candidate marked `written` when the read model already holds it (header).
+ */
+export function claimed<V extends RankedValue>(
   candidate: V,
   current: Stored<V> | undefined,
-): V | undefined => (supersedes(candidate.rank, current?.value.rank) ? candidate : undefined);
+  skip?: SkipRule<V>,
+): V | undefined {
+  if (!supersedes(candidate.rank, current?.value.rank)) return undefined;
+  const previous = current?.value;
+  if (
+    skip &&
+    previous?.written === true &&
+    previous.writtenSeenAt !== undefined &&
+    skip.sameMaterial(candidate, previous) &&
+    skip.seenAt(candidate) - previous.writtenSeenAt < skip.resolutionMs
+  ) {
+    return { ...candidate, written: true, writtenSeenAt: previous.writtenSeenAt };
+  }
+  return candidate;
+}
+
+/** The mark rule: the value at `written`'s revision, now `written`; nothing when the key moved on. */
+export const marked = <V extends RankedValue>(
+  written: Stored<V>,
+  current: Stored<V> | undefined,
+  seenAt: (value: V) => number,
+): V | undefined =>
+  current?.revision === written.revision && current.value.written !== true
+    ? { ...current.value, written: true, writtenSeenAt: seenAt(current.value) }
+    : undefined;
 
 /**
- * Claims every candidate (one per key; pipelined), writes the stored values through in one bulk
- * and re-checks until every key's written revision is the stored one. Throws after `maxRounds`
- * (a key changing that often means heavy contention: the batch is retried later).
+ * Claims every candidate (one per key; pipelined), writes the stored values that are not already
+ * `written` through in one bulk and re-checks until every key's written revision is the stored
+ * one, then marks those revisions `written`. Throws after `maxRounds` (a key changing that often
+ * means heavy contention: the batch is retried later). Answers how many keys it wrote through.
  */
 export async function writeLatest<V extends RankedValue>(
   store: WinnerStore<V>,
   model: KeyedReadModel<V>,
   candidates: readonly { key: string; value: V }[],
   maxRounds = 8,
-): Promise<void> {
+): Promise<number> {
   let pending = new Map<string, Stored<V>>();
   const claims = await Promise.all(candidates.map((c) => store.claim(c.key, c.value)));
-  candidates.forEach((c, i) => pending.set(c.key, claims[i]));
+  candidates.forEach((c, i) => {
+    if (claims[i].value.written !== true) pending.set(c.key, claims[i]);
+  });
+  const writes = pending.size;
   for (let round = 1; pending.size > 0; round++) {
     if (round > maxRounds) throw new WriteThroughError([...pending.keys()], maxRounds);
     const written = [...pending];
     const failed = await model.replaceAll(written.map(([key, s]) => ({ key, value: s.value })));
     const now = await Promise.all(written.map(([key]) => store.get(key)));
     const next = new Map<string, Stored<V>>();
+    const confirmed: [string, Stored<V>][] = [];
     written.forEach(([key, wrote], i) => {
       const stored = now[i];
       // Keys are never deleted: a claimed key that is gone means someone removed the bucket.
       if (!stored) throw new Error(`${key}: claimed, then missing from the winner store`);
+      // A newer value is written again even when it is `written`: this replace may have covered it.
       if (failed.has(key) || stored.revision !== wrote.revision) next.set(key, stored);
+      else if (stored.value.written !== true) confirmed.push([key, stored]);
     });
+    await Promise.all(confirmed.map(([key, stored]) => store.mark(key, stored)));
     pending = next;
   }
+  return writes;
 }
