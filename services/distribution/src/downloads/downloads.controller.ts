@@ -7,9 +7,13 @@ import { pipeline } from 'node:stream/promises';
 import { DownloadsService, type Which } from './downloads.service';
 import { StoredBytesMismatch } from './verifying-stream';
 
-/** `GET /v1/updates/{id}/artifact` and `/signature`: bytes of published updates for relays. */
+/**
+ * `GET /v1/updates/{id}/artifact` and `/signature`: bytes of published updates for relays, and for
+ * agents when none of their relays answers (the control plane is their fallback source, as the
+ * reference product's manager is).
+ */
 @Controller('v1/updates')
-@Roles('relay', 'operator')
+@Roles('agent', 'relay', 'operator')
 export class DownloadsController {
   constructor(private readonly downloads: DownloadsService) {}
 

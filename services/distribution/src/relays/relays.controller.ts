@@ -39,8 +39,9 @@ export class RelaysController {
     );
   }
 
+  // Agents read it too when their relays do not answer (the fallback source).
   @Get('relay-groups/:group/catalog')
-  @Roles('relay', 'viewer')
+  @Roles('agent', 'relay', 'viewer')
   catalog(@Param('group') group: string) {
     return this.catalogs.catalog(parseRequest(RelayGroupNameSchema, group, 'relay group'));
   }
