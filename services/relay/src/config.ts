@@ -57,6 +57,7 @@ const EnvSchema = z.object({
   RELAY_REPORT_INTERVAL_MS: z.coerce.number().int().min(500).max(86_400_000).default(60_000),
   RELAY_CATALOG_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
   RELAY_DOWNLOAD_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
+  RELAY_DOWNLOAD_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   ...AuthEnvShape,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   JS_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
@@ -90,6 +91,8 @@ export interface RelayConfig extends TrustConfig {
   /** How long a fetched group catalog is reused (a burst of publications reads it once). */
   catalogTtlMs: number;
   downloadTimeoutMs: number;
+  /** A download with no byte for this long is cut and resumed by the next delivery. */
+  downloadIdleMs: number;
   auth: AuthConfig;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   jetstream: { maxDeliver: number; backoffMs: number[]; ackWaitMs: number; concurrency: number };
@@ -139,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): RelayConfig {
     reportIntervalMs: e.RELAY_REPORT_INTERVAL_MS,
     catalogTtlMs: e.RELAY_CATALOG_TTL_MS,
     downloadTimeoutMs: e.RELAY_DOWNLOAD_TIMEOUT_MS,
+    downloadIdleMs: e.RELAY_DOWNLOAD_IDLE_MS,
     auth: auth.config,
     logLevel: e.LOG_LEVEL,
     jetstream: {

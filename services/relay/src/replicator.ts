@@ -40,6 +40,7 @@ export class Replicator {
     private readonly trust: () => TrustStore,
     private readonly logger: Logger,
     private readonly downloadTimeoutMs: number,
+    private readonly downloadIdleMs?: number,
   ) {}
 
   ensure(entry: ControlPlaneEntry, required: ReadonlySet<string>): Promise<CachedEntry> {
@@ -69,6 +70,7 @@ export class Replicator {
         partFile: part,
         expectedSize: entry.size,
         timeoutMs: this.downloadTimeoutMs,
+        idleTimeoutMs: this.downloadIdleMs,
       });
     } catch (error) {
       if (error instanceof DownloadError && error.failure === 'size-mismatch')

@@ -7,9 +7,14 @@ import { join } from 'node:path';
 import { DownloadError, downloadResumable } from './resumable-download';
 
 /** A file server with Range, that can cut the first answer after `cutAfter` bytes. */
-function fileServer(body: Buffer, behaviour: { cutAfter?: number; ignoreRange?: boolean } = {}) {
+function fileServer(
+  body: Buffer,
+  behaviour: { cutAfter?: number; ignoreRange?: boolean; stallAfter?: number } = {},
+) {
   const ranges: (string | undefined)[] = [];
   let cut = behaviour.cutAfter;
+  let stall = behaviour.stallAfter;
+  const stalled: { destroy(): void }[] = [];
   const server: Server = createServer((req, res) => {
     if (req.url !== '/file') {
       res.writeHead(404).end();
@@ -27,6 +32,13 @@ function fileServer(body: Buffer, behaviour: { cutAfter?: number; ignoreRange?: 
       'content-length': String(slice.length),
       ...(start > 0 ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
     });
+    if (stall !== undefined) {
+      // Sends some bytes, then nothing, without closing: a silent connection.
+      res.write(slice.subarray(0, stall));
+      stalled.push(res);
+      stall = undefined;
+      return;
+    }
     if (cut !== undefined) {
       // Cut once the first bytes left this process, so the client surely has some of them.
       res.write(slice.subarray(0, cut), () => setTimeout(() => res.destroy(), 100));
@@ -41,7 +53,10 @@ function fileServer(body: Buffer, behaviour: { cutAfter?: number; ignoreRange?: 
         resolve({
           url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
           ranges,
-          close: () => new Promise((r) => server.close(() => r())),
+          close: () => {
+            for (const r of stalled) r.destroy();
+            return new Promise((r) => server.close(() => r()));
+          },
         }),
       ),
   );
@@ -69,6 +84,29 @@ describe('downloadResumable', () => {
       const second = await downloadResumable(d);
       expect(second).toEqual({ resumedFrom: kept, fetched: body.length - kept });
       expect(server.ranges).toEqual([undefined, `bytes=${kept}-`]);
+      expect(sha(readFileSync(part))).toBe(sha(body));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('cuts a stalled transfer after the idle limit, keeps its bytes and resumes', async () => {
+    const server = await fileServer(body, { stallAfter: 50_000 });
+    const part = partFile();
+    // The whole limit is far away: only the idle limit can end the first attempt.
+    const d = {
+      url: `${server.url}/file`,
+      partFile: part,
+      expectedSize: body.length,
+      timeoutMs: 3_600_000,
+      idleTimeoutMs: 300,
+    };
+    try {
+      await expect(downloadResumable(d)).rejects.toThrow(/stalled/);
+      const kept = readFileSync(part).length;
+      expect(kept).toBeGreaterThan(0);
+      const second = await downloadResumable(d);
+      expect(second.resumedFrom).toBe(kept);
       expect(sha(readFileSync(part))).toBe(sha(body));
     } finally {
       await server.close();

@@ -25,8 +25,17 @@ export interface ResumableDownload {
   partFile: string;
   /** The size the control plane published: more bytes are refused, fewer are resumed. */
   expectedSize: number;
+  /** The whole attempt's limit (a large file on a slow link may take long). */
   timeoutMs: number;
+  /**
+   * A stalled transfer (no byte for this long) is cut at once rather than at `timeoutMs`: the
+   * consumer waits for its batch, so one silent connection would hold every later update.
+   */
+  idleTimeoutMs?: number;
 }
+
+/** Default stall limit: far above any pause of a live transfer, far below the whole limit. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 export interface DownloadOutcome {
   /** Bytes already on disk before this attempt (0: it started from the beginning). */
@@ -54,11 +63,37 @@ export async function downloadResumable(d: ResumableDownload): Promise<DownloadO
     have = 0;
   }
   if (have === d.expectedSize && have > 0) return { resumedFrom: have, fetched: 0 };
+  const idleMs = d.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const stalled = new AbortController();
+  let idle: NodeJS.Timeout | undefined;
+  const touch = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(() => stalled.abort(new Error(`no byte for ${idleMs} ms (stalled)`)), idleMs);
+  };
+  touch();
+  try {
+    return await transfer(
+      d,
+      have,
+      AbortSignal.any([AbortSignal.timeout(d.timeoutMs), stalled.signal]),
+      touch,
+    );
+  } finally {
+    clearTimeout(idle);
+  }
+}
+
+async function transfer(
+  d: ResumableDownload,
+  have: number,
+  signal: AbortSignal,
+  touch: () => void,
+): Promise<DownloadOutcome> {
   let res: Response;
   try {
     res = await fetch(d.url, {
       headers: { ...d.headers, ...(have > 0 ? { range: `bytes=${have}-` } : {}) },
-      signal: AbortSignal.timeout(d.timeoutMs),
+      signal,
     });
   } catch (error) {
     throw new DownloadError('transient', `GET ${d.url}: ${String(error)}`, { cause: error });
@@ -81,6 +116,7 @@ export async function downloadResumable(d: ResumableDownload): Promise<DownloadO
   let fetched = 0;
   const limit = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      touch();
       fetched += chunk.length;
       if (resumedFrom + fetched > d.expectedSize)
         done(new DownloadError('size-mismatch', `more than the ${d.expectedSize} bytes published`));
