@@ -67,7 +67,7 @@ describe('relay control plane', () => {
   const bytesOf = async (
     path: string,
     headers: Record<string, string> = {},
-    as: 'relay' | 'operator' = 'relay',
+    as: 'relay' | 'operator' | 'agent' = 'relay',
   ) => {
     const distribution = pipeline.ports.get('distribution');
     const res = await fetch(`http://127.0.0.1:${distribution}${path}`, {
@@ -106,6 +106,11 @@ describe('relay control plane', () => {
     const signature = await bytesOf(`/v1/updates/${ips.id}/signature`, {}, 'operator');
     expect(signature.res.status).toBe(200);
     expect(sha256(signature.body as Buffer)).toBe(signature.res.headers.get('x-sup-sha256'));
+
+    // The control plane is the agents' fallback source when none of their relays answers.
+    const fallback = await bytesOf(`/v1/updates/${ips.id}/artifact`, {}, 'agent');
+    expect(fallback.res.status).toBe(200);
+    expect(fallback.body?.equals(big)).toBe(true);
 
     const viewer = await pipeline.api('GET', `/v1/updates/${ips.id}/artifact`, undefined, {
       as: 'viewer',
