@@ -1,4 +1,9 @@
-import type { Collection as MongoCollection, OptionalUnlessRequiredId } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  type Filter,
+  type Collection as MongoCollection,
+  type OptionalUnlessRequiredId,
+} from 'mongodb';
 import { ConnectionStates, type Connection, type Model } from 'mongoose';
 import type { HealthCheck } from './health';
 
@@ -79,4 +84,35 @@ export async function insertManyOnce<T extends { _id: string }>(
     else for (const i of indexes) if (docs[i]) existed.add(docs[i]._id);
   }
   return existed;
+}
+
+/**
+ * Replaces (or creates) each document by `_id` only, in unordered bulks of `chunk`: the read-model
+ * side of `writeLatest` (libs/domain), which decides and re-checks what each key holds, so the
+ * write needs no condition (on FerretDB a filter beyond `_id` scans). Answers the ids to write
+ * again: two replicas upserting a new document at once can meet as a duplicate key, and FerretDB
+ * stops an unordered bulk at its first error, so the whole chunk is tried again (a replace by
+ * `_id` is idempotent). Any other error fails the call.
+ */
+export async function replaceAllById<T extends { _id: string }>(
+  model: Model<T>,
+  docs: readonly T[],
+  chunk = 500,
+): Promise<ReadonlySet<string>> {
+  const failed = new Set<string>();
+  for (let i = 0; i < docs.length; i += chunk) {
+    const part = docs.slice(i, i + chunk);
+    try {
+      await rawCollection(model).bulkWrite(
+        part.map((doc) => ({
+          replaceOne: { filter: { _id: doc._id } as Filter<T>, replacement: doc, upsert: true },
+        })),
+        { ordered: false },
+      );
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      for (const { _id } of part) failed.add(_id);
+    }
+  }
+  return failed;
 }

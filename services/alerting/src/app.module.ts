@@ -7,6 +7,11 @@ import { AlertsController } from './alerts.controller';
 import { ALERT_STORE, AlertsService } from './alerts.service';
 import type { AlertingConfig } from './config';
 import { RejectionHandler } from './rejection.handler';
+import {
+  RULES_STATE_BUCKET,
+  RULES_STATE_STORE,
+  RuleComputerWinners,
+} from './rules/rule-computer-winners';
 import { RulesEvaluator } from './rules/rules-evaluator';
 import { RulesProjection } from './rules/rules-projection';
 import { RulesHandler } from './rules/rules.handler';
@@ -30,6 +35,12 @@ export class AppModule {
         RulesRepository,
         RulesEvaluator,
         RulesProjection,
+        RuleComputerWinners,
+        versionedStoreProvider(
+          RULES_STATE_STORE,
+          RULES_STATE_BUCKET,
+          'The rules’ projection: each computer’s latest report (computer.<id>), by compare-and-set',
+        ),
         versionedStoreProvider(
           ALERT_STORE,
           'alerts',

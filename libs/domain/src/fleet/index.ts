@@ -4,3 +4,4 @@ export * from './summary';
 export * from './latest-wins';
 export * from './reporter';
 export * from './report-skip';
+export * from './cas-winner-store';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SUBJECTS, type FleetReported } from '@sup/contracts';
+import { SUBJECTS } from '@sup/contracts';
 import {
   latestPerComputer,
   relayedKey,
@@ -8,12 +8,13 @@ import {
   RELAY_VERIFICATION_FAILED,
   alertIdOf,
   withdrawnAlert,
+  writeLatest,
 } from '@sup/domain';
 import type { EventBatch } from '@sup/jetstream';
 import { AlertsService } from '../alerts.service';
+import { RuleComputerWinners } from './rule-computer-winners';
 import { RulesEvaluator } from './rules-evaluator';
 import { RulesRepository } from './rules.repository';
-import type { RuleComputerDoc } from './rules.schema';
 
 /**
  * Alerting's durable `rules`: each batch is written to the rules' projection in bulk (the
@@ -26,6 +27,7 @@ export class RulesProjection {
     private readonly repository: RulesRepository,
     private readonly alerts: AlertsService,
     private readonly evaluator: RulesEvaluator,
+    private readonly winners: RuleComputerWinners,
   ) {}
 
   async onReported(batch: EventBatch<typeof SUBJECTS.fleetReported>): Promise<void> {
@@ -38,11 +40,12 @@ export class RulesProjection {
       );
       return false;
     });
-    const latest = latestPerComputer(
-      valid.map((item) => ({ report: item.event.data.report, item })),
-    );
-    await this.repository.writeComputers(
-      latest.map(({ item, rank }) => computerDoc(item.item.event.data, rank)),
+    const latest = latestPerComputer(valid.map((item) => item.event.data));
+    // Claimed in alerting's KV bucket, written through by `_id` and re-checked (`writeLatest`).
+    await writeLatest(
+      this.winners,
+      this.repository,
+      latest.map(({ item, rank }) => ({ key: item.report.id, value: { rank, reported: item } })),
     );
     this.evaluator.poke();
   }
@@ -97,20 +100,4 @@ export class RulesProjection {
       batch.items.map(({ event }) => relayFailedAlert(event.data, event.id, at)),
     );
   }
-}
-
-function computerDoc({ report }: FleetReported, rank: string): RuleComputerDoc {
-  return {
-    _id: report.id,
-    role: report.role,
-    platform: report.platform,
-    version: report.version,
-    relayGroup: report.relayGroup,
-    securityUpdates: report.securityUpdates,
-    seenAt: new Date(report.seenAt).toISOString(),
-    rank,
-    ...(report.relay
-      ? { relay: { holds: report.relay.holds, merkleRoot: report.relay.merkleRoot } }
-      : {}),
-  };
 }

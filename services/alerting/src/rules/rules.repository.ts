@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { AlertStateRef, RulesSnapshot } from '@sup/domain';
-import { insertManyOnce, rawCollection } from '@sup/service-kit';
+import type { FleetReported } from '@sup/contracts';
+import type { AlertStateRef, KeyedReadModel, RulesSnapshot } from '@sup/domain';
+import { insertManyOnce, rawCollection, replaceAllById } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { ALERT_MODEL, type AlertDoc } from '../alert.schema';
+import type { RuleComputerEntry } from './rule-computer-winners';
 import {
   RULE_COMPUTER_MODEL,
   RULE_RELAYED_MODEL,
@@ -21,14 +23,13 @@ const WRITE_CHUNK = 500;
 const READ_BATCH = 10_000;
 
 /**
- * The rules' projection. Computers: latest report wins without a read-modify-write, as the fleet
- * read model does it (see services/distribution/src/fleet/fleet.repository.ts): insert-once by
- * `_id`, then for those that existed a conditional replace `{_id, rank < mine}`, atomic per
- * document on MongoDB. Everything else is insert-once by `_id`: a redelivery or a second replica
- * writes nothing new.
+ * The rules' projection. Computers: latest report wins as in the fleet read model — decided in
+ * the KV bucket `alert_rules_state` (RuleComputerWinners) and written through here by `_id` only
+ * (`writeLatest` of libs/domain re-checks; on FerretDB a filtered replace would scan). Everything
+ * else is insert-once by `_id`: a redelivery or a second replica writes nothing new.
  */
 @Injectable()
-export class RulesRepository {
+export class RulesRepository implements KeyedReadModel<RuleComputerEntry> {
   constructor(
     @InjectModel(RULE_COMPUTER_MODEL) private readonly computers: Model<RuleComputerDoc>,
     @InjectModel(RULE_UPDATE_MODEL) private readonly updates: Model<RuleUpdateDoc>,
@@ -37,19 +38,15 @@ export class RulesRepository {
     @InjectModel(ALERT_MODEL) private readonly alerts: Model<AlertDoc>,
   ) {}
 
-  async writeComputers(docs: readonly RuleComputerDoc[]): Promise<void> {
-    for (let i = 0; i < docs.length; i += WRITE_CHUNK) {
-      const chunk = docs.slice(i, i + WRITE_CHUNK);
-      const existed = await insertManyOnce(this.computers, [...chunk]);
-      const replace = chunk.filter((d) => existed.has(d._id));
-      if (replace.length === 0) continue;
-      await rawCollection(this.computers).bulkWrite(
-        replace.map((doc) => ({
-          replaceOne: { filter: { _id: doc._id, rank: { $lt: doc.rank } }, replacement: doc },
-        })),
-        { ordered: false },
-      );
-    }
+  replaceAll(
+    entries: readonly { key: string; value: RuleComputerEntry }[],
+  ): Promise<ReadonlySet<string>> {
+    // The key is the computer id, so the document's `_id`.
+    return replaceAllById(
+      this.computers,
+      entries.map(({ value }) => computerDoc(value.reported, value.rank)),
+      WRITE_CHUNK,
+    );
   }
 
   writeUpdates = (docs: RuleUpdateDoc[]) => this.insertOnce(this.updates, docs);
@@ -99,4 +96,20 @@ export class RulesRepository {
       .toArray();
     return docs.map((d) => ({ id: d._id, rule: d.rule, subject: d.subject, state: d.state }));
   }
+}
+
+function computerDoc({ report }: FleetReported, rank: string): RuleComputerDoc {
+  return {
+    _id: report.id,
+    role: report.role,
+    platform: report.platform,
+    version: report.version,
+    relayGroup: report.relayGroup,
+    securityUpdates: report.securityUpdates,
+    seenAt: new Date(report.seenAt).toISOString(),
+    rank,
+    ...(report.relay
+      ? { relay: { holds: report.relay.holds, merkleRoot: report.relay.merkleRoot } }
+      : {}),
+  };
 }

@@ -2,15 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Computer, FleetReported, ListFleetQuery } from '@sup/contracts';
 import { versionLine, type ComponentVersionCount, type KeyedReadModel } from '@sup/domain';
-import { rawCollection } from '@sup/service-kit';
-import { MongoBulkWriteError } from 'mongodb';
+import { replaceAllById } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { CATALOG_MODEL, type CatalogEntry } from '../schemas';
 import type { FleetEntry } from './fleet-winners';
 import { COMPUTER_MODEL, type ComputerDoc } from './fleet.schema';
-
-/** Statements per bulk write: bounded, so one write never holds the database for long. */
-const WRITE_CHUNK = 500;
 
 /**
  * The fleet read model: one document per computer, written only by `_id` (`replaceOne` with
@@ -25,32 +21,12 @@ export class FleetRepository implements KeyedReadModel<FleetEntry> {
     @InjectModel(CATALOG_MODEL) private readonly catalog: Model<CatalogEntry>,
   ) {}
 
-  async replaceAll(
-    entries: readonly { key: string; value: FleetEntry }[],
-  ): Promise<ReadonlySet<string>> {
-    const failed = new Set<string>();
-    for (let i = 0; i < entries.length; i += WRITE_CHUNK) {
-      const chunk = entries.slice(i, i + WRITE_CHUNK);
-      try {
-        await rawCollection(this.computers).bulkWrite(
-          chunk.map(({ key, value }) => ({
-            replaceOne: {
-              filter: { _id: key },
-              replacement: toDoc(value.reported, value.rank),
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        );
-      } catch (error) {
-        // Two replicas upserting a new computer at once can meet as a duplicate key, and some
-        // servers (FerretDB) stop an unordered bulk at its first error: the whole chunk is
-        // written again (a replace by `_id` is idempotent). Anything else fails the batch.
-        if (!(error instanceof MongoBulkWriteError)) throw error;
-        for (const { key } of chunk) failed.add(key);
-      }
-    }
-    return failed;
+  replaceAll(entries: readonly { key: string; value: FleetEntry }[]): Promise<ReadonlySet<string>> {
+    // The key is the computer id, so the document's `_id`.
+    return replaceAllById(
+      this.computers,
+      entries.map(({ value }) => toDoc(value.reported, value.rank)),
+    );
   }
 
   async page(query: ListFleetQuery): Promise<{ docs: ComputerDoc[]; total: number }> {
