@@ -27,17 +27,25 @@ export interface FleetBenchResult {
   /** Raw JetStream publishes of fleet-report-sized messages (256 in flight) on the same server. */
   rawPublishPerSecond: number;
   load: number;
+  /** FLEET_SEEN_RESOLUTION_MS of the run ('default' when unset: 60,000). */
+  seenResolutionMs: string;
 }
 
-const report = (id: number, round: number): FleetReport => ({
+/**
+ * Computer `id`'s report of `round` (a material change each round), seen `tick` × 10 s after the
+ * round began: ticks of one round say the same thing, seen again (the skip's case).
+ */
+const report = (id: number, round: number, tick = 0): FleetReport => ({
   id: `bench-${id}`,
   role: 'agent',
   platform: id % 2 ? 'linux-x86_64' : 'windows-x86_64',
   version: `20.0.1-${100 + round}`,
   relayGroup: `group-${id % 20}`,
   securityUpdates: { 'firewall-rules': `26-0${10 + round}`, 'anti-malware-pattern': '19.231.00' },
-  // Each round is a minute later: a known computer's re-report always supersedes.
-  seenAt: new Date(Date.parse('2026-11-29T10:00:00Z') + round * 60_000).toISOString(),
+  // Each round is ten minutes later: a known computer's re-report always supersedes.
+  seenAt: new Date(
+    Date.parse('2026-11-29T10:00:00Z') + round * 600_000 + tick * 10_000,
+  ).toISOString(),
 });
 
 /**
@@ -51,9 +59,11 @@ const report = (id: number, round: number): FleetReport => ({
 export async function benchFleet(computers: number): Promise<FleetBenchResult> {
   const work = mkdtempSync(join(tmpdir(), 'sup-bench-fleet-'));
   const pki = await createTestPki(join(work, 'pki'));
+  const resolution = process.env.FLEET_SEEN_RESOLUTION_MS;
   const pipeline = await Pipeline.start({
     trustAnchors: pki.trustAnchorsPem,
-    env: { LOG_LEVEL: 'warn' },
+    // FLEET_SEEN_RESOLUTION_MS=0 turns the skip off: the figures without it.
+    env: { LOG_LEVEL: 'warn', ...(resolution ? { FLEET_SEEN_RESOLUTION_MS: resolution } : {}) },
   });
   const nc = await pipeline.connectNats();
   try {
@@ -66,8 +76,8 @@ export async function benchFleet(computers: number): Promise<FleetBenchResult> {
         await sleep(50);
       }
     };
-    const publish = (r: FleetReport, round: number) => {
-      const id = `bench-${r.id}-${round}`;
+    const publish = (r: FleetReport, round: number, tick = 0) => {
+      const id = `bench-${r.id}-${round}-${tick}`;
       return js.publish(
         entitySubject(SUBJECTS.fleetReported, r.id),
         JSON.stringify(
@@ -80,7 +90,7 @@ export async function benchFleet(computers: number): Promise<FleetBenchResult> {
         { msgID: id },
       );
     };
-    const viaRest = async (round: number) => {
+    const viaRest = async (round: number, tick = 0) => {
       for (let i = 0; i < computers; i += 4 * BATCH) {
         const posts = [0, 1, 2, 3]
           .map((k) => i + k * BATCH)
@@ -91,7 +101,7 @@ export async function benchFleet(computers: number): Promise<FleetBenchResult> {
               '/v1/fleet/reports',
               {
                 reports: Array.from({ length: Math.min(BATCH, computers - from) }, (_, j) =>
-                  report(from + j, round),
+                  report(from + j, round, tick),
                 ),
               },
               { as: 'agent' },
@@ -102,11 +112,12 @@ export async function benchFleet(computers: number): Promise<FleetBenchResult> {
         }
       }
     };
-    const viaNats = async (round: number) => {
+    const viaNats = async (round: number, tick = 0) => {
       let next = 0;
       await Promise.all(
         Array.from({ length: 256 }, async () => {
-          for (let i = next++; i < computers; i = next++) await publish(report(i, round), round);
+          for (let i = next++; i < computers; i = next++)
+            await publish(report(i, round, tick), round, tick);
         }),
       );
     };
@@ -124,11 +135,14 @@ export async function benchFleet(computers: number): Promise<FleetBenchResult> {
         endToEndPerSecond: computers / ((done - started) / 1000),
       };
     };
-    // Rounds 0 and 1 make the computers (half the ids each way); 2 and 3 report them all again.
+    // Round 0 makes the computers; rounds 1 and 2 change them all; ticks 1 and 2 of round 2
+    // report them unchanged, seen 10 and 20 s later.
     const phases: FleetPhase[] = [
       await phase('new computers, REST', 0, viaRest),
-      await phase('known computers, REST', 1, viaRest),
-      await phase('known computers, NATS', 2, viaNats),
+      await phase('known computers, changed, REST', 1, viaRest),
+      await phase('known computers, changed, NATS', 2, viaNats),
+      await phase('known computers, unchanged, REST', 2, (round) => viaRest(round, 1)),
+      await phase('known computers, unchanged, NATS', 2, (round) => viaNats(round, 2)),
     ];
     // New over NATS needs ids nobody used: shift them past the others.
     const fresh = async (round: number) => {
@@ -167,7 +181,13 @@ export async function benchFleet(computers: number): Promise<FleetBenchResult> {
     );
     const rawPublishPerSecond = computers / ((performance.now() - rawStart) / 1000);
     await jsm.streams.delete('FLEETRAW');
-    return { computers, phases, rawPublishPerSecond, load: loadavg()[0] ?? 0 };
+    return {
+      computers,
+      phases,
+      rawPublishPerSecond,
+      load: loadavg()[0] ?? 0,
+      seenResolutionMs: resolution ?? 'default',
+    };
   } finally {
     await nc.close();
     await pipeline.stop();
@@ -177,7 +197,7 @@ export async function benchFleet(computers: number): Promise<FleetBenchResult> {
 
 export function fleetMarkdown(r: FleetBenchResult): string[] {
   return [
-    `**Fleet report ingestion** (${fmt(r.computers, 0)} computers each way, one distribution replica, FerretDB; load average ${fmt(r.load, 1)} at the end). End to end = from the first send until the \`fleet\` durable has written the read model and acknowledged every report.`,
+    `**Fleet report ingestion** (${fmt(r.computers, 0)} computers each way, one distribution replica, FerretDB, FLEET_SEEN_RESOLUTION_MS ${r.seenResolutionMs}; load average ${fmt(r.load, 1)} at the end). Unchanged = the same report seen again 10 s later: no read-model write unless the resolution is 0. End to end = from the first send until the \`fleet\` durable has written the read model and acknowledged every report.`,
     '',
     '| phase | stored (reports/s) | end to end (reports/s) |',
     '| --- | ---: | ---: |',
