@@ -298,6 +298,39 @@ describe('fleet reports and the fleet read model', () => {
     expect(atNewest(page)).toBe(true);
   });
 
+  it('writes a re-report that changes nothing but seenAt only after FLEET_SEEN_RESOLUTION_MS (60 s)', async () => {
+    const hb = (seenAt: string, version = '20.0.1-1') =>
+      report({ id: 'hb-1', relayGroup: 'hb', seenAt, version });
+    let markers = 0;
+    // Posts a report, then a marker computer after it: once the marker is listed, the report's
+    // batch was applied (the durable's batches run one after another).
+    const apply = async (r: FleetReport) => {
+      const marker = report({ id: `hb-marker-${++markers}`, relayGroup: 'hb-marker' });
+      for (const reports of [[r], [marker]]) {
+        const res = await pipeline.api('POST', '/v1/fleet/reports', { reports }, { as: 'agent' });
+        expect(res.status).toBe(202);
+      }
+      await eventually(async () => ((await computer(marker.id)) ? true : undefined), marker.id);
+      return computer('hb-1');
+    };
+    expect(await apply(hb('2026-11-29T15:00:00Z'))).toMatchObject({
+      seenAt: '2026-11-29T15:00:00.000Z',
+    });
+    // Seen 30 s later, nothing else changed: the listing keeps the seenAt it has.
+    expect(await apply(hb('2026-11-29T15:00:30Z'))).toMatchObject({
+      seenAt: '2026-11-29T15:00:00.000Z',
+    });
+    // Any other change is written at once, seenAt with it.
+    expect(await apply(hb('2026-11-29T15:00:40Z', '20.0.1-2'))).toMatchObject({
+      version: '20.0.1-2',
+      seenAt: '2026-11-29T15:00:40.000Z',
+    });
+    // Unchanged, but a resolution after the last write: written.
+    expect(await apply(hb('2026-11-29T15:01:40Z', '20.0.1-2'))).toMatchObject({
+      seenAt: '2026-11-29T15:01:40.000Z',
+    });
+  });
+
   it('binds a relay token to its own report and an agent token to agent reports (403, nothing stored)', async () => {
     // The harness names the relay role's token `test-relay`.
     const own = report({ id: 'test-relay', role: 'relay', relayGroup: 'relay-binding' });
