@@ -14,3 +14,4 @@ export * from './trust-config';
 export * from './trust/trust-loader';
 export * from './trust/trust-store.module';
 export * from './versioned-store-provider';
+export * from './periodic-task';

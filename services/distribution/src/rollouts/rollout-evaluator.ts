@@ -11,7 +11,7 @@ import {
   type RolloutRecord,
   type WaveObservation,
 } from '@sup/domain';
-import { ROOT_LOGGER } from '@sup/service-kit';
+import { PeriodicTask, ROOT_LOGGER } from '@sup/service-kit';
 import type { Logger } from 'pino';
 import { RELAY_LOOKUP, type RelayLookup } from './relay-ports';
 import { RolloutAnnouncer } from './rollout-announcer';
@@ -38,31 +38,31 @@ const ORPHAN_CLAIM_MS = 60_000;
  */
 @Injectable()
 export class RolloutEvaluator implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly periodic: PeriodicTask;
 
   constructor(
     @Inject(ROLLOUT_STORE) private readonly store: RolloutStore,
     @Inject(ROLLOUT_INDEX_STORE) private readonly index: RolloutIndexStore,
     @Inject(RELAY_LOOKUP) private readonly relays: RelayLookup,
-    @Inject(ROLLOUTS_CONFIG) private readonly config: RolloutsConfig,
+    @Inject(ROLLOUTS_CONFIG) config: RolloutsConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly repository: RolloutsRepository,
     private readonly announcer: RolloutAnnouncer,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.tick()
-        .catch((err: unknown) => this.logger.warn({ err }, 'rollout evaluation failed'))
-        .finally(() => (this.running = undefined));
-    }, this.config.tickMs);
-    this.timer.unref();
+  ) {
+    this.periodic = new PeriodicTask(
+      'rollout evaluation',
+      config.tickMs,
+      () => this.tick(),
+      logger,
+    );
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.periodic.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async tick(now = new Date()): Promise<void> {

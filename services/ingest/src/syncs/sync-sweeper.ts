@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { expireSync, isTerminal } from '@sup/domain';
-import { mapLimited, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
+import { mapLimited, PeriodicTask, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
 import type { Logger } from 'pino';
 import type { IngestConfig } from '../config';
 import { SYNC_STORE, type SyncStore } from '../state/kv-stores';
@@ -16,30 +16,22 @@ import { SYNC_STORE, type SyncStore } from '../state/kv-stores';
  */
 @Injectable()
 export class SyncSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly periodic: PeriodicTask;
 
   constructor(
     @Inject(SYNC_STORE) private readonly syncs: SyncStore,
-    @Inject(SERVICE_CONFIG) private readonly config: IngestConfig,
+    @Inject(SERVICE_CONFIG) config: IngestConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .catch((err: unknown) => {
-          this.logger.warn({ err }, 'sync sweep failed');
-          return 0;
-        })
-        .finally(() => (this.running = undefined));
-    }, this.config.syncSweepMs);
-    this.timer.unref();
+  ) {
+    this.periodic = new PeriodicTask('sync sweep', config.syncSweepMs, () => this.sweep(), logger);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.periodic.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Returns how many syncs it closed. */
