@@ -1,4 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
 import {
   buildEvent,
   entitySubject,
@@ -37,6 +38,21 @@ interface FleetPage {
  * NATS land in the read model, latest seenAt first; listing filters and the summary against the
  * published catalog; the agent token reaches nothing else; bad batches store nothing.
  */
+
+/** Publishes a report as an agent would over NATS (the event id doubles as the message id). */
+const reportPublisher = (nc: NatsConnection) => (r: FleetReport, id: string) =>
+  jetstream(nc).publish(
+    entitySubject(SUBJECTS.fleetReported, r.id),
+    JSON.stringify(
+      buildEvent(
+        SUBJECTS.fleetReported,
+        { report: r, receivedAt: new Date().toISOString() },
+        { id, source: '/agents/test', subject: r.id },
+      ),
+    ),
+    { msgID: id },
+  );
+
 describe('fleet reports and the fleet read model', () => {
   let pipeline: Pipeline;
 
@@ -118,19 +134,7 @@ describe('fleet reports and the fleet read model', () => {
   it('takes reports published over NATS, and an older seenAt never replaces a newer one', async () => {
     const nc = await pipeline.connectNats();
     try {
-      const js = jetstream(nc);
-      const publish = (r: FleetReport, id: string) =>
-        js.publish(
-          entitySubject(SUBJECTS.fleetReported, r.id),
-          JSON.stringify(
-            buildEvent(
-              SUBJECTS.fleetReported,
-              { report: r, receivedAt: new Date().toISOString() },
-              { id, source: '/agents/test', subject: r.id },
-            ),
-          ),
-          { msgID: id },
-        );
+      const publish = reportPublisher(nc);
       await publish(
         report({ id: 'pc-4', seenAt: '2026-11-29T12:00:00Z', version: '20.0.1-2' }),
         'n1',
@@ -259,19 +263,7 @@ describe('fleet reports and the fleet read model', () => {
     const viaRest = older.filter((_, i) => i % 2 === 0);
     const nc = await pipeline.connectNats();
     try {
-      const js = jetstream(nc);
-      const publish = (r: FleetReport, id: string) =>
-        js.publish(
-          entitySubject(SUBJECTS.fleetReported, r.id),
-          JSON.stringify(
-            buildEvent(
-              SUBJECTS.fleetReported,
-              { report: r, receivedAt: new Date().toISOString() },
-              { id, source: '/agents/test', subject: r.id },
-            ),
-          ),
-          { msgID: id },
-        );
+      const publish = reportPublisher(nc);
       const posts = [0, 50, 100, 150, 200].map((from) =>
         pipeline.api(
           'POST',
