@@ -21,12 +21,19 @@ const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
- * A proxy in front of distribution that lets artifact bytes through at about `bytesPerSecond`,
- * so a relay behind it is still downloading a large file when the test kills it.
+ * A proxy in front of distribution that lets artifact bytes through at about `bytesPerSecond`
+ * and holds every artifact response at `holdAt` bytes of its file until `release()`, so a relay
+ * behind it is still mid-download when the test kills it however long the setup took.
  */
-async function throttlingProxy(targetPort: number, bytesPerSecond: number) {
+async function throttlingProxy(targetPort: number, bytesPerSecond: number, holdAt: number) {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let open = false;
+  void released.then(() => (open = true));
   const server: Server = createServer((req, res) => {
     const slow = /\/artifact$/.test((req.url ?? '').split('?')[0] ?? '');
+    // Where in the file this response starts (a resumed download asks for `bytes=N-`).
+    let offset = Number(/^bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
     const upstream = request(
       {
         host: '127.0.0.1',
@@ -38,16 +45,23 @@ async function throttlingProxy(targetPort: number, bytesPerSecond: number) {
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         if (!slow) return void up.pipe(res);
+        // The last chunk may still be held or paced when the upstream ends: end after it.
+        let sent: Promise<unknown> = Promise.resolve();
         up.on('data', (chunk: Buffer) => {
           up.pause();
-          // Both: the client took the chunk, and the time its size is worth has passed.
-          const drained = res.write(chunk)
-            ? Promise.resolve()
-            : new Promise((r) => res.once('drain', r));
-          const paced = new Promise((r) => setTimeout(r, (chunk.length / bytesPerSecond) * 1000));
-          void Promise.all([drained, paced]).then(() => up.resume());
+          const held = open || offset < holdAt ? undefined : released;
+          offset += chunk.length;
+          const send = () => {
+            // Both: the client took the chunk, and the time its size is worth has passed.
+            const drained = res.write(chunk)
+              ? Promise.resolve()
+              : new Promise((r) => res.once('drain', r));
+            const paced = new Promise((r) => setTimeout(r, (chunk.length / bytesPerSecond) * 1000));
+            return Promise.all([drained, paced]).then(() => up.resume());
+          };
+          sent = held ? held.then(send) : send();
         });
-        up.on('end', () => res.end());
+        up.on('end', () => void sent.then(() => res.end()));
         up.on('error', () => res.destroy());
       },
     );
@@ -60,6 +74,7 @@ async function throttlingProxy(targetPort: number, bytesPerSecond: number) {
   if (!address || typeof address === 'string') throw new Error('proxy has no port');
   return {
     url: `http://127.0.0.1:${address.port}/v1`,
+    release,
     // Relays poll through it every second: their keep-alive sockets would hold close() open.
     close: () =>
       new Promise((r) => {
@@ -122,13 +137,19 @@ describe('relays, rollouts and agents end to end', () => {
       env: { ...allowFeeds(pathToFileURL(root).href), ROLLOUT_TICK_MS: '500' },
       relays: [{ id: 'relay-a' }, { id: 'relay-b' }, { id: 'relay-c' }],
     });
-    proxy = await throttlingProxy(pipeline.ports.get('distribution') ?? 0, 8 * MiB);
+    proxy = await throttlingProxy(pipeline.ports.get('distribution') ?? 0, 8 * MiB, 16 * MiB);
     // Relays run the target relay build, so an agent rollout to TARGET never puts an agent above them.
     const env = { RELAY_VERSION: TARGET, RELAY_REPORT_INTERVAL_MS: '1000' };
     relays.a = await pipeline.startRelay({
       relayId: 'relay-a',
       group: 'g1',
-      env: { ...env, CONTROL_PLANE_URL: proxy.url },
+      // Held by the proxy until the kill test: no idle cut (and retry) meanwhile.
+      env: {
+        ...env,
+        CONTROL_PLANE_URL: proxy.url,
+        RELAY_DOWNLOAD_IDLE_MS: '900000',
+        RELAY_DOWNLOAD_TIMEOUT_MS: '1800000',
+      },
     });
     relays.b = await pipeline.startRelay({ relayId: 'relay-b', group: 'g1', env });
     relays.c = await pipeline.startRelay({ relayId: 'relay-c', group: 'g2', env });
@@ -207,7 +228,7 @@ describe('relays, rollouts and agents end to end', () => {
   it('a relay killed mid-download of a 64 MiB update resumes where it stopped and still verifies', async () => {
     const relayBuild = idOf('relay', TARGET, LINUX);
     const part = join(relays.a.cacheDir, 'tmp', `${sha256(big)}.part`);
-    // Throttled to 8 MiB/s: kill once part of the file is on disk.
+    // The proxy holds it at 16 MiB: kill once that part of the file is on disk.
     const partial = await eventually(
       () => {
         let size = 0;
@@ -216,7 +237,7 @@ describe('relays, rollouts and agents end to end', () => {
         } catch {
           // not started yet
         }
-        return Promise.resolve(size >= 8 * MiB ? size : undefined);
+        return Promise.resolve(size >= 16 * MiB ? size : undefined);
       },
       'a partial download on relay-a',
       120_000,
@@ -225,6 +246,7 @@ describe('relays, rollouts and agents end to end', () => {
     await relays.a.kill('SIGKILL');
     expect(await hasRelayed(relayBuild, 'relay-a')).toBe(false);
     expect(partial).toBeLessThan(big.length);
+    proxy.release();
     await relays.a.restart();
     await eventually(
       async () => ((await hasRelayed(relayBuild, 'relay-a')) ? true : undefined),

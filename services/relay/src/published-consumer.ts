@@ -11,6 +11,11 @@ import type { RelayConfig } from './config';
 import type { RelayService } from './relay.service';
 import { DownloadError } from './resumable-download';
 
+/** Deliveries of a publication the group catalog does not list yet before it is taken as withdrawn. */
+const NOT_VISIBLE_ATTEMPTS = 5;
+/** Longer than the control plane's catalog snapshot (1 s), times the attempt. */
+const CATALOG_SETTLE_MS = 1_500;
+
 /**
  * The relay's own durable `relay-<id>` on `updates.v1.published.*`: an offline relay finds every
  * publication it missed when it returns. A message is acked only after the result reached the
@@ -83,6 +88,18 @@ export class PublishedConsumer {
       const event = parseEvent(SUBJECTS.published, msg.json());
       updateId = event.data.update.updateId;
       const outcome = await this.relay.relay(updateId);
+      const attempt = msg.info.deliveryCount;
+      if (
+        outcome === 'not-in-catalog' &&
+        attempt < Math.min(NOT_VISIBLE_ATTEMPTS, this.config.jetstream.maxDeliver)
+      ) {
+        // The control plane's catalog is a snapshot of up to a second and its own consumer of
+        // this event may not have run yet: a publication seen here first is not in it yet. Only
+        // a withdrawn update stays out, and it costs a few catalog reads before it is let go.
+        this.logger.debug({ updateId, attempt }, 'published update not in the catalog yet');
+        msg.nak(CATALOG_SETTLE_MS * attempt);
+        return;
+      }
       this.logger.info({ updateId, correlationId: updateId, outcome }, 'published update handled');
       msg.ack();
     } catch (error) {
