@@ -56,6 +56,8 @@ export {
   VersionedStore,
   CasConflictError,
   type BucketOptions,
+  type StoreWatch,
+  type WatchChange,
   type Mutation,
   type Versioned,
 } from './versioned-store';
@@ -66,3 +68,9 @@ export {
   redactUrlSecrets,
   type NatsAuth,
 } from './nats-auth';
+export {
+  followSubject,
+  nextSequence,
+  type FollowOptions,
+  type SubjectFollower,
+} from './subject-follower';

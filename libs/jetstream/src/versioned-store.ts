@@ -1,4 +1,5 @@
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import type { QueuedIterator } from '@nats-io/nats-core';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { JetStreamConnection } from './connection';
 import { WRONG_LAST_SEQUENCE } from './publish-retry';
@@ -10,6 +11,21 @@ export interface BucketOptions {
   ttlMs?: number;
   description?: string;
 }
+
+/** A key's change as a watch sees it: its value, or `undefined` once it was deleted. */
+export type WatchChange<T> = (key: string, value: T | undefined, revision: number) => void;
+
+/** A running watch (`VersionedStore.watch`). */
+export interface StoreWatch {
+  /** Resolves once every value the keys held when the watch opened was delivered. */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** How long a watch whose consumer went away (a NATS restart) waits before it opens again. */
+const REWATCH_MS = 1_000;
+/** A key listing that has not finished by then fails (the caller tries again later). */
+const KEYS_TIMEOUT_MS = 30_000;
 
 /** A value and the revision it was read at: the token of the next compare-and-set. */
 export interface Versioned<T> {
@@ -107,10 +123,80 @@ export class VersionedStore<T> {
     await this.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision });
   }
 
-  /** Every live key (for sweepers; the bucket's TTL bounds how many there are). */
+  /**
+   * Every live key (for sweepers; the bucket's TTL bounds how many there are). Read through
+   * `watch`, which counts the values it was promised: the client's own key listing stops on a
+   * per-message pending count, and was seen here to wait forever while keys were being added.
+   */
   async keys(): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const key of await this.kv.keys()) keys.push(key);
-    return keys;
+    const keys = new Set<string>();
+    let failure: unknown;
+    const watch = this.watch(
+      '>',
+      (key, value) => (value === undefined ? keys.delete(key) : keys.add(key)),
+      (error) => (failure = error),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), KEYS_TIMEOUT_MS);
+    });
+    let complete = false;
+    try {
+      complete = await Promise.race([watch.ready.then(() => true), gaveUp]);
+    } finally {
+      clearTimeout(timer);
+      await watch.stop();
+    }
+    if (failure !== undefined || !complete)
+      throw new Error(
+        `listing the keys of ${this.bucket} failed: ${failure instanceof Error ? failure.message : 'timed out'}`,
+      );
+    return [...keys];
+  }
+
+  /**
+   * Follows the keys matching `filter` (subject syntax, e.g. `computer.>`): first each one's
+   * current value, then every change as it is made, in revision order. If the watch's consumer
+   * goes away it opens again from the next revision, so nothing is missed or applied twice out of
+   * order. `ready` needs the bucket to hold only keys matching `filter` when it is empty at the
+   * start (an empty watch delivers nothing to say it is done); every caller keeps such buckets.
+   */
+  watch(filter: string, onChange: WatchChange<T>, onError?: (error: unknown) => void): StoreWatch {
+    let stopped = false;
+    let next = 0;
+    let iterator: QueuedIterator<KvWatchEntry> | undefined;
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const follow = async (): Promise<void> => {
+      while (!stopped) {
+        try {
+          if (next === 0 && (await this.kv.status()).values === 0) markReady();
+          iterator = await this.kv.watch({
+            key: filter,
+            ...(next > 0 ? { resumeFromRevision: next } : {}),
+          });
+          if (stopped) iterator.stop();
+          for await (const entry of iterator) {
+            next = entry.revision + 1;
+            const live = entry.operation === 'PUT' && entry.length > 0;
+            onChange(entry.key, live ? entry.json<T>() : undefined, entry.revision);
+            // isUpdate: the client counted the values the consumer had pending when it began.
+            if (entry.isUpdate) markReady();
+          }
+        } catch (error) {
+          onError?.(error);
+        }
+        if (!stopped) await new Promise((r) => setTimeout(r, REWATCH_MS));
+      }
+    };
+    const loop = follow();
+    return {
+      ready,
+      stop: async () => {
+        stopped = true;
+        iterator?.stop();
+        await loop;
+      },
+    };
   }
 }
