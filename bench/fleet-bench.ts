@@ -1,13 +1,12 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { buildEvent, entitySubject, SUBJECTS, type FleetReport } from '@sup/contracts';
 import { createTestPki, eventually, Pipeline, sleep } from '@sup/testing';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fmt } from './stats';
+import { writeBenchSection } from './doc-section';
 
-const START = '<!-- bench-fleet:start -->';
-const END = '<!-- bench-fleet:end -->';
 /** The fleet durable of distribution: it has caught up when nothing is pending or unacked. */
 const FLEET_CONSUMER = 'distribution-fleet-fleet_v1_reported';
 const BATCH = 1_000;
@@ -214,16 +213,5 @@ export async function runFleetBench(): Promise<void> {
   const computers = Number(process.env.BENCH_FLEET_COMPUTERS || 12_000);
   process.stdout.write(`[bench fleet] ${computers} computers, new and known, REST and NATS\n`);
   const result = await benchFleet(computers);
-  const section = [
-    START,
-    `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}.`,
-    '',
-    ...fleetMarkdown(result),
-    END,
-  ].join('\n');
-  const doc = resolve(__dirname, '../../docs/benchmarks.md');
-  const text = readFileSync(doc, 'utf8');
-  const pattern = /<!-- bench-fleet:start -->[\s\S]*<!-- bench-fleet:end -->/;
-  writeFileSync(doc, pattern.test(text) ? text.replace(pattern, section) : `${text}\n${section}\n`);
-  process.stdout.write(`\n${section}\n`);
+  writeBenchSection('bench-fleet', fleetMarkdown(result), 'Fleet ingestion');
 }

@@ -9,7 +9,7 @@ import { benchSha256, sha256Markdown } from './sha256-bench';
 import { fmt } from './stats';
 import { runRelayBenches } from './relay-bench-report';
 import { runFleetBench } from './fleet-bench';
-import { benchRules, rulesMarkdown } from './rules-bench';
+import { benchRules, rulesMarkdown, runRulesBench } from './rules-bench';
 
 /**
  * `npm run bench`: measures, on this machine and in this run, the checksum path and CMS
@@ -19,13 +19,15 @@ import { benchRules, rulesMarkdown } from './rules-bench';
  * (default 1024), BENCH_CMS_SECONDS (3), BENCH_UPDATES (10000) and BENCH_SKIP (comma-separated:
  * sha256, cms, jetstream, throughput, replicas, latency, relays) scale it down for a quick look.
  * `npm run bench -- relays` runs only the relay benchmarks (section "Relays", relay-bench-report.ts);
- * `npm run bench -- fleet` only fleet report ingestion (fleet-bench.ts, BENCH_FLEET_COMPUTERS).
+ * `npm run bench -- fleet` only fleet report ingestion (fleet-bench.ts, BENCH_FLEET_COMPUTERS);
+ * `npm run bench -- rules` only the alert rules (section "Alert rules", rules-bench.ts).
  */
 async function main(): Promise<void> {
   if (process.argv[2] === 'relays') return runRelayBenches();
   if (process.argv[2] === 'fleet') return runFleetBench();
+  if (process.argv[2] === 'rules') return runRulesBench();
   if (process.argv[2])
-    throw new Error(`unknown bench selection "${process.argv[2]}" (relays, fleet)`);
+    throw new Error(`unknown bench selection "${process.argv[2]}" (relays, fleet, rules)`);
   const mib = Number(process.env.BENCH_SHA256_MIB || 1024);
   const count = Number(process.env.BENCH_UPDATES || 10_000);
   const cmsSeconds = Number(process.env.BENCH_CMS_SECONDS || 3);

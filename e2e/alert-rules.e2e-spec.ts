@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { AlertListSchema, SUBJECTS, type Alert, type FleetReport } from '@sup/contracts';
 import { buildFeed, createTestPki, eventually, Pipeline } from '@sup/testing';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +12,8 @@ jest.setTimeout(240_000);
 const agentBuild = { kind: 'software', component: 'agent', platform: 'linux-x86_64' } as const;
 /** Short enough that the test sees a relay go silent and come back. */
 const RELAY_UNAVAILABLE_MS = 4_000;
+/** The scheduler's slot: each one is a new scheduled sync of FEED_URL. */
+const SYNC_INTERVAL_S = 2;
 
 const report = (id: string, role: 'agent' | 'relay', version: string): FleetReport => ({
   id,
@@ -32,6 +34,9 @@ const report = (id: string, role: 'agent' | 'relay', version: string): FleetRepo
 describe('alert rules: raise -> ack -> auto-resolve from fleet reports and feed imports', () => {
   let pipeline: Pipeline;
   let build200: string;
+  /** FEED_URL's index signature as signed, while the file holds a broken one. */
+  let goodSignature: Buffer;
+  let signaturePath: string;
 
   beforeAll(async () => {
     const root = mkdtempSync(join(tmpdir(), 'sup-e2e-alert-rules-'));
@@ -44,10 +49,24 @@ describe('alert rules: raise -> ack -> auto-resolve from fleet reports and feed 
         { ...agentBuild, version: '10.0.5' },
       ],
     });
+    // FEED_URL, synced on a schedule: an empty feed whose index signature is broken until the
+    // last test mends it.
+    const scheduled = await buildFeed(join(root, 'scheduled'), pki, {
+      feed: 'scheduled',
+      updates: [],
+    });
+    signaturePath = join(scheduled.dir, 'index.json.p7s');
+    goodSignature = readFileSync(signaturePath);
+    const broken = Buffer.from(goodSignature);
+    broken[broken.length - 10] ^= 0xff;
+    writeFileSync(signaturePath, broken);
     pipeline = await Pipeline.start({
       trustAnchors: pki.trustAnchorsPem,
       env: {
-        ...allowFeeds(pathToFileURL(feedDir).href),
+        ...allowFeeds(pathToFileURL(root).href),
+        FEED_URL: scheduled.url,
+        FEED_SYNC_INTERVAL_S: String(SYNC_INTERVAL_S),
+        FEED_SYNC_SWEEP_MS: '500',
         RULES_EVAL_INTERVAL_MS: '500',
         RULES_EVAL_DEBOUNCE_MS: '100',
         RULES_RELAY_UNAVAILABLE_MS: String(RELAY_UNAVAILABLE_MS),
@@ -149,5 +168,34 @@ describe('alert rules: raise -> ack -> auto-resolve from fleet reports and feed 
     await post([report('relay-1', 'relay', '9.6.200')]);
     const [back] = await waitFor('relay-unavailable', 'resolved', 'relay-1 back');
     expect(back).toMatchObject({ id: away.id, resolveReason: 'the relay reports again' });
+  });
+
+  it('security-updates-stale: scheduled syncs that keep failing raise one alert; the next that completes resolves it', async () => {
+    const [failing] = await waitFor('security-updates-stale', 'open', 'the failing feed sync');
+    expect(failing).toMatchObject({
+      severity: 'warning',
+      subject: expect.stringMatching(/^feed-sync-[0-9a-f]{12}$/),
+      details: { url: expect.stringContaining('/scheduled/'), lastState: 'refused' },
+    });
+    // More failing slots, each announced on SYNCS: still one alert, seen once (one streak).
+    const finished = async () => {
+      const nc = await pipeline.connectNats();
+      try {
+        return (await (await jetstreamManager(nc)).streams.info('SYNCS')).state.messages;
+      } finally {
+        await nc.close();
+      }
+    };
+    const before = await finished();
+    await eventually(
+      async () => ((await finished()) >= before + 3 ? true : undefined),
+      'three more scheduled syncs announced',
+    );
+    const [still] = await alertsOf('security-updates-stale');
+    expect(still).toMatchObject({ id: failing.id, occurrences: 1, state: 'open' });
+
+    writeFileSync(signaturePath, goodSignature);
+    const [mended] = await waitFor('security-updates-stale', 'resolved', 'a completed sync');
+    expect(mended.id).toBe(failing.id);
   });
 });

@@ -95,6 +95,16 @@ const SAMPLES: EventMap = {
     url: 'https://feeds.example/acme/',
     requestedAt: AT,
   },
+  [SUBJECTS.syncFinished]: {
+    syncId: 'sync_0123456789abcdef01234567',
+    url: 'https://feeds.example/acme/',
+    state: 'failed',
+    reason: 'index-signature-invalid: the index signature does not verify',
+    scheduled: true,
+    requestedAt: AT,
+    finishedAt: AT,
+    entries: { total: 0, imported: 0, unchanged: 0, rejected: 0, failed: 0 },
+  },
   [SUBJECTS.entryRequested]: {
     syncId: 'sync_0123456789abcdef01234567',
     index: 3,

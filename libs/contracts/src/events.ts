@@ -158,6 +158,29 @@ export const SyncRequestedSchema = z.object({
 });
 
 /**
+ * How a sync ended, announced once per sync by ingest (its sweeper, after the sync's record
+ * reached a final state). `scheduled`: the scheduler asked for it (FEED_SYNC_INTERVAL_S), not an
+ * operator. Counts are of the index's entries.
+ */
+export const SyncFinishedSchema = z.object({
+  syncId: SyncIdSchema,
+  url: z.string().min(1),
+  state: z.enum(['completed', 'refused', 'failed']),
+  reason: z.string().max(2_000).optional(),
+  scheduled: z.boolean(),
+  feed: z.string().optional(),
+  requestedAt: Timestamp,
+  finishedAt: Timestamp,
+  entries: z.object({
+    total: z.number().int().nonnegative(),
+    imported: z.number().int().nonnegative(),
+    unchanged: z.number().int().nonnegative(),
+    rejected: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+  }),
+});
+
+/**
  * One entry of a verified feed index, as work for whichever ingest replica takes it. The index was
  * verified once by the replica that fanned the sync out; the entry is carried verbatim (it is
  * validated on its own when imported, so one bad entry rejects only itself).
@@ -189,6 +212,7 @@ export const EVENT_SCHEMAS = {
   [SUBJECTS.alertAcknowledged]: AlertAcknowledgedSchema,
   [SUBJECTS.syncRequested]: SyncRequestedSchema,
   [SUBJECTS.entryRequested]: EntryRequestedSchema,
+  [SUBJECTS.syncFinished]: SyncFinishedSchema,
   [SUBJECTS.auditAction]: AuditActionSchema,
   [SUBJECTS.fleetReported]: FleetReportedSchema,
   [SUBJECTS.relayed]: UpdateRelayedSchema,

@@ -27,6 +27,7 @@ const EXPECTED_PUBLISHERS: Record<string, NatsServiceName[]> = {
   [SUBJECTS.alertAcknowledged]: ['alerting'],
   [SUBJECTS.syncRequested]: ['ingest'],
   [SUBJECTS.entryRequested]: ['ingest'],
+  [SUBJECTS.syncFinished]: ['ingest'],
   'audit.v1.action': ['ingest', 'alerting', 'distribution'],
   // Reports posted over REST; agents and relays publishing over NATS get users of their own (issue 7).
   [SUBJECTS.fleetReported]: ['distribution'],
@@ -120,6 +121,19 @@ describe('NATS permissions', () => {
     ).toBe(true);
     expect(isAllowed(checksum, `$JS.ACK.UPDATES.${own}.1.2.3.4.5`)).toBe(true);
     expect(isAllowed(checksum, `$JS.ACK.UPDATES.${theirs}.1.2.3.4.5`)).toBe(false);
+  });
+
+  it('lets alerting follow the subjects it keeps in memory, and nothing more of UPDATES', () => {
+    const alerting = natsPermissions('alerting').publish;
+    const create = (subject: string) => `$JS.API.CONSUMER.CREATE.UPDATES.oc_x_1.${subject}`;
+    for (const s of [SUBJECTS.published, SUBJECTS.withdrawn, SUBJECTS.relayed])
+      expect(isAllowed(alerting, create(`${s}.>`))).toBe(true);
+    expect(isAllowed(alerting, create(`${SUBJECTS.imported}.>`))).toBe(false);
+    expect(isAllowed(alerting, create('>'))).toBe(false);
+    expect(isAllowed(alerting, '$JS.FC.UPDATES.oc_x_1.1.2')).toBe(true);
+    const theirs = durableName('distribution', 'main', SUBJECTS.validated);
+    for (const api of ['CONSUMER.MSG.NEXT', 'CONSUMER.DELETE'])
+      expect(isAllowed(alerting, `$JS.API.${api}.UPDATES.${theirs}`)).toBe(false);
   });
 
   it('names exactly the durables the services declare (the distribution view takes every update event)', () => {

@@ -45,6 +45,17 @@ export interface ServiceGrants {
   buckets: readonly string[];
   /** Streams it reads directly (message gets and ephemeral ordered consumers), besides its durables. */
   reads?: readonly string[];
+  /**
+   * Subjects each replica follows on its own (ordered push consumers, no acks): it may create a
+   * consumer with exactly that filter and answer its flow control, nothing else on the stream.
+   */
+  follows?: readonly FollowGrant[];
+}
+
+/** A subject filter of a stream that a service follows (`followSubject` of libs/jetstream). */
+export interface FollowGrant {
+  stream: string;
+  subject: string;
 }
 
 /** Services with a NATS user: the pipeline's, and audit (added beside them). */
@@ -63,6 +74,7 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
       typeFilter(SUBJECTS.entryRequested),
       typeFilter(SUBJECTS.imported),
       typeFilter(SUBJECTS.rejected), // stage `feed`
+      typeFilter(SUBJECTS.syncFinished),
       AUDITED_ACTIONS,
     ],
     consumes: [
@@ -128,6 +140,16 @@ export const NATS_SERVICE_GRANTS: Readonly<Record<NatsServiceName, ServiceGrants
       ...ALERT_SUBJECTS.map((subject) => ({ subject, consumer: 'webhook' })),
     ],
     buckets: ['alerts', 'alert_rules_state'],
+    // Each replica's own ordered consumers on publications, withdrawals and relay results (its
+    // in-memory picture for the state rules: services/alerting RulesFeed).
+    follows: [
+      ...[SUBJECTS.published, SUBJECTS.withdrawn, SUBJECTS.relayed].map((s) => ({
+        stream: 'UPDATES',
+        subject: `${s}.>`,
+      })),
+      // How scheduled feed syncs end (security-updates-stale).
+      { stream: 'SYNCS', subject: `${SUBJECTS.syncFinished}.>` },
+    ],
   },
   audit: {
     // Only audit appends to the chain: a record and, periodically, a signed checkpoint.
@@ -212,6 +234,10 @@ export function natsPermissions(user: NatsUserName): NatsPermissions {
       `$KV.${b}.>`,
     ]),
     ...(grants.reads ?? []).flatMap(readStream),
+    ...(grants.follows ?? []).flatMap(({ stream, subject }) => [
+      `${API}.CONSUMER.CREATE.${stream}.*.${subject}`,
+      `$JS.FC.${stream}.>`,
+    ]),
     ...grants.consumes.flatMap((c) =>
       useDurable(durableName(user, c.consumer ?? 'main', c.subject)),
     ),

@@ -23,6 +23,7 @@ export const SUBJECTS = {
   alertAcknowledged: 'alerts.v1.acknowledged',
   syncRequested: 'feeds.v1.sync-requested',
   entryRequested: 'feeds.v1.entry-requested',
+  syncFinished: 'syncs.v1.finished',
   auditAction: 'audit.v1.action',
   fleetReported: 'fleet.v1.reported',
   rolloutChanged: 'rollouts.v1.changed',
@@ -110,6 +111,12 @@ export const STREAMS: readonly StreamSpec[] = [
     subjects: ['feeds.v1.>'],
     description: 'Feed sync work for ingest: sync requests and one message per index entry',
     retention: 'workqueue',
+  },
+  {
+    // Not in FEEDS: that is ingest's work queue, and these are facts others read (alerting).
+    name: 'SYNCS',
+    subjects: ['syncs.v1.>'],
+    description: 'How each feed sync ended (completed, refused, failed), once per sync',
   },
   {
     name: 'DLQ',

@@ -3,11 +3,13 @@ import {
   entryDone,
   expireSync,
   isTerminal,
+  markAnnounced,
   newSync,
   recordEntries,
   startSync,
   stopSync,
   syncStatus,
+  unannouncedOutcome,
   type EntryOutcome,
   type EntryResult,
   type SyncAggregate,
@@ -48,6 +50,53 @@ describe('newSync', () => {
       failures: [],
       requestedAt: '2026-03-01T10:00:00.000Z',
       deadline: '2026-03-01T11:00:00.000Z',
+    });
+  });
+});
+
+describe('unannouncedOutcome and markAnnounced', () => {
+  it('gives nothing to announce while a sync runs', () => {
+    const sync = running(2);
+    expect(unannouncedOutcome(sync)).toBeUndefined();
+    expect(markAnnounced(sync)).toBeUndefined();
+  });
+
+  it('announces a finished sync once, with its counts, then nothing after the mark', () => {
+    const sync = record(running(3), [
+      outcome(0, 'imported'),
+      outcome(1, 'rejected'),
+      outcome(2, 'failed'),
+    ]);
+    expect(unannouncedOutcome(sync)).toEqual({
+      syncId: 'sync_1',
+      url: 'https://feeds.example/acme/',
+      state: 'failed',
+      reason: '1 of 3 entries could not be imported',
+      scheduled: false,
+      feed: 'acme',
+      requestedAt: '2026-03-01T10:00:00.000Z',
+      finishedAt: '2026-03-01T10:01:00.000Z',
+      entries: { total: 3, imported: 1, unchanged: 0, rejected: 1, failed: 1 },
+    });
+    const marked = markAnnounced(sync);
+    expect(marked?.announced).toBe(true);
+    expect(unannouncedOutcome(marked!)).toBeUndefined();
+    expect(markAnnounced(marked!)).toBeUndefined();
+  });
+
+  it('says a scheduled sync refused before it started was scheduled, with no entries', () => {
+    const scheduled = newSync(
+      'sync_2',
+      'https://feeds.example/acme/',
+      REQUESTED_AT,
+      DEADLINE_MS,
+      true,
+    );
+    const refused = stopSync(scheduled, 'refused', 'index signature invalid', LATER)!;
+    expect(unannouncedOutcome(refused)).toMatchObject({
+      state: 'refused',
+      scheduled: true,
+      entries: { total: 0, imported: 0, unchanged: 0, rejected: 0, failed: 0 },
     });
   });
 });

@@ -1,4 +1,4 @@
-import type { SyncStatus } from '@sup/contracts';
+import type { EventData, SUBJECTS, SyncStatus } from '@sup/contracts';
 
 export type EntryResult = 'imported' | 'unchanged' | 'rejected' | 'failed';
 type SyncState = SyncStatus['state'];
@@ -39,6 +39,10 @@ export interface SyncAggregate {
   startedAt?: string;
   finishedAt?: string;
   deadline: string;
+  /** The scheduler asked for it (FEED_SYNC_INTERVAL_S), not an operator. */
+  scheduled?: boolean;
+  /** Its `syncs.v1.finished` event is on the stream (set by compare-and-set after the publish). */
+  announced?: boolean;
 }
 
 export interface EntryOutcome {
@@ -55,10 +59,12 @@ export function newSync(
   url: string,
   requestedAt: Date,
   deadlineMs: number,
+  scheduled = false,
 ): SyncAggregate {
   return {
     id,
     url,
+    ...(scheduled ? { scheduled } : {}),
     state: 'requested',
     results: '',
     failures: [],
@@ -153,6 +159,35 @@ export function entryDone(sync: SyncAggregate, index: number): boolean {
   const c = sync.results[index];
   return c !== undefined && c !== PENDING;
 }
+
+/** A finished sync's `syncs.v1.finished` event, until it was announced; else undefined. */
+export function unannouncedOutcome(
+  sync: SyncAggregate,
+): EventData<typeof SUBJECTS.syncFinished> | undefined {
+  if (!isTerminal(sync) || sync.announced) return undefined;
+  const state = sync.state as 'completed' | 'refused' | 'failed';
+  return {
+    syncId: sync.id,
+    url: sync.url,
+    state,
+    ...(sync.reason ? { reason: sync.reason.slice(0, 2_000) } : {}),
+    scheduled: sync.scheduled === true,
+    ...(sync.feed ? { feed: sync.feed } : {}),
+    requestedAt: sync.requestedAt,
+    finishedAt: sync.finishedAt ?? sync.requestedAt,
+    entries: {
+      total: sync.total ?? 0,
+      imported: countOf(sync, 'imported'),
+      unchanged: countOf(sync, 'unchanged'),
+      rejected: countOf(sync, 'rejected'),
+      failed: countOf(sync, 'failed'),
+    },
+  };
+}
+
+/** Marks a finished sync announced (its event is on the stream); undefined when nothing changes. */
+export const markAnnounced = (sync: SyncAggregate): SyncAggregate | undefined =>
+  isTerminal(sync) && !sync.announced ? { ...sync, announced: true } : undefined;
 
 /** The REST view of a sync. */
 export function syncStatus(sync: SyncAggregate): SyncStatus {

@@ -28,6 +28,8 @@ const GiB = 1024 ** 3;
 export const DEFAULT_STREAM_LIMITS = {
   UPDATES: { maxAgeMs: 30 * DAY_MS, maxBytes: 10 * GiB },
   ALERTS: { maxAgeMs: 90 * DAY_MS, maxBytes: GiB },
+  // How syncs ended: alerting reads the whole stream at start (security-updates-stale).
+  SYNCS: { maxAgeMs: 30 * DAY_MS, maxBytes: GiB / 4 },
   DLQ: { maxAgeMs: 90 * DAY_MS, maxBytes: GiB },
   // Actions only wait there until the audit service chains them.
   AUDIT: { maxAgeMs: 90 * DAY_MS, maxBytes: GiB / 4 },

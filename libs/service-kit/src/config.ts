@@ -60,6 +60,8 @@ const StreamEnvShape = {
   JS_AUDIT_CHAIN_MAX_BYTES: maxBytes('AUDIT_CHAIN'),
   JS_FLEET_MAX_AGE_H: maxAgeH('FLEET'),
   JS_FLEET_MAX_BYTES: maxBytes('FLEET'),
+  JS_SYNCS_MAX_AGE_H: maxAgeH('SYNCS'),
+  JS_SYNCS_MAX_BYTES: maxBytes('SYNCS'),
 };
 
 /** Settings every service shares. Service-specific schemas extend this one. */
@@ -175,6 +177,7 @@ function streamsConfig(service: string, env: StreamSettingsEnv): BaseConfig['str
       AUDIT: limits(env.JS_AUDIT_MAX_AGE_H, env.JS_AUDIT_MAX_BYTES),
       AUDIT_CHAIN: limits(env.JS_AUDIT_CHAIN_MAX_AGE_H, env.JS_AUDIT_CHAIN_MAX_BYTES),
       FLEET: limits(env.JS_FLEET_MAX_AGE_H, env.JS_FLEET_MAX_BYTES),
+      SYNCS: limits(env.JS_SYNCS_MAX_AGE_H, env.JS_SYNCS_MAX_BYTES),
     },
   };
   const problems = streamSettingsProblems({ replicas: env.JS_REPLICAS, ...streams });

@@ -13,6 +13,7 @@ import {
   RuleComputerWinners,
 } from './rules/rule-computer-winners';
 import { RulesEvaluator } from './rules/rules-evaluator';
+import { RulesFeed } from './rules/rules-feed';
 import { RulesProjection } from './rules/rules-projection';
 import { RulesHandler } from './rules/rules.handler';
 import { RulesRepository } from './rules/rules.repository';
@@ -34,6 +35,7 @@ export class AppModule {
         AlertsService,
         RulesRepository,
         RulesEvaluator,
+        RulesFeed,
         RulesProjection,
         RuleComputerWinners,
         versionedStoreProvider(

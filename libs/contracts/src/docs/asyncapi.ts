@@ -116,6 +116,17 @@ export const EVENT_DOCS = {
       'One entry of a verified feed index, queued as work so replicas of ingest fetch entries in parallel.',
     emitters: [{ service: 'ingest', when: 'when a sync has verified its index (one per entry)' }],
   },
+  [SUBJECTS.syncFinished]: {
+    name: 'SyncFinished',
+    summary:
+      'How a feed sync ended (completed, refused or failed), with its entry counts; once per sync. Alerting raises `security-updates-stale` while the latest scheduled sync of a feed keeps failing.',
+    emitters: [
+      {
+        service: 'ingest',
+        when: 'when its sweeper (every FEED_SYNC_SWEEP_MS) finds a sync in a final state not yet announced',
+      },
+    ],
+  },
   [SUBJECTS.auditAction]: {
     name: 'AuditAction',
     summary:

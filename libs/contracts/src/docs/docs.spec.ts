@@ -231,6 +231,7 @@ describe('AsyncAPI document', () => {
       [SUBJECTS.alertAcknowledged, 'ALERTS'],
       [SUBJECTS.syncRequested, 'FEEDS'],
       [SUBJECTS.entryRequested, 'FEEDS'],
+      [SUBJECTS.syncFinished, 'SYNCS'],
       [SUBJECTS.auditAction, 'AUDIT'],
       [SUBJECTS.fleetReported, 'FLEET'],
       [SUBJECTS.rolloutChanged, 'ROLLOUTS'],

@@ -14,6 +14,7 @@ import type { AlertProjection } from '../alert.repository';
 import { AlertsService } from '../alerts.service';
 import type { AlertingConfig } from '../config';
 import { RulesEvaluator } from './rules-evaluator';
+import type { RulesFeed } from './rules-feed';
 import type { RulesRepository } from './rules.repository';
 
 const NOW = new Date('2026-11-29T12:00:00.000Z');
@@ -60,8 +61,12 @@ function setup() {
   const state: { snapshot: RulesSnapshot } = {
     snapshot: { computers: [], updates: [], relayed: new Set() },
   };
+  const feed = {
+    ready: Promise.resolve(),
+    snapshot: () => state.snapshot,
+    onChange: () => undefined,
+  };
   const repository = {
-    loadSnapshot: () => Promise.resolve(state.snapshot),
     // The listing copy, as the projection would hold it.
     unresolved: async (rules: readonly string[]): Promise<AlertStateRef[]> => {
       const views = await Promise.all((await kv.keys()).map((k) => kv.get(k)));
@@ -75,6 +80,7 @@ function setup() {
   } as unknown as AlertingConfig;
   const evaluator = new RulesEvaluator(
     repository as unknown as RulesRepository,
+    feed as unknown as RulesFeed,
     alerts,
     config,
     {} as Logger,

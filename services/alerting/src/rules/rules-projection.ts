@@ -7,26 +7,24 @@ import {
   relayFailureSubject,
   RELAY_VERIFICATION_FAILED,
   alertIdOf,
+  ruleUpdateOf,
   withdrawnAlert,
-  writeLatest,
 } from '@sup/domain';
 import type { EventBatch } from '@sup/jetstream';
 import { AlertsService } from '../alerts.service';
 import { RuleComputerWinners } from './rule-computer-winners';
-import { RulesEvaluator } from './rules-evaluator';
 import { RulesRepository } from './rules.repository';
 
 /**
- * Alerting's durable `rules`: each batch is written to the rules' projection in bulk (the
- * transport acks after the handler resolves, so after the write), the event rules raise or
- * resolve their alerts, and an evaluation is scheduled.
+ * Alerting's durable `rules`: each batch is written to the rules' projection (the transport acks
+ * after the handler resolves, so after the write) and the event rules raise or resolve their
+ * alerts. Evaluations are scheduled by RulesFeed, which every replica runs over the same facts.
  */
 @Injectable()
 export class RulesProjection {
   constructor(
     private readonly repository: RulesRepository,
     private readonly alerts: AlertsService,
-    private readonly evaluator: RulesEvaluator,
     private readonly winners: RuleComputerWinners,
   ) {}
 
@@ -41,28 +39,19 @@ export class RulesProjection {
       return false;
     });
     const latest = latestPerComputer(valid.map((item) => item.event.data));
-    // Claimed in alerting's KV bucket, written through by `_id` and re-checked (`writeLatest`).
-    await writeLatest(
-      this.winners,
-      this.repository,
-      latest.map(({ item, rank }) => ({ key: item.report.id, value: { rank, reported: item } })),
+    // Claimed in alerting's KV bucket (pipelined); every replica's RulesFeed watches it.
+    await Promise.all(
+      latest.map(({ item, rank }) => this.winners.claim(item.report.id, { rank, reported: item })),
     );
-    this.evaluator.poke();
   }
 
   async onPublished(batch: EventBatch<typeof SUBJECTS.published>): Promise<void> {
     await this.repository.writeUpdates(
-      batch.items.map(({ event: { data } }) => ({
-        _id: data.update.updateId,
-        kind: data.update.kind,
-        component: data.update.component,
-        ...(data.update.platform ? { platform: data.update.platform } : {}),
-        version: data.update.version,
-        sha256: data.update.artifact.sha256,
-        publishedAt: data.publishedAt,
-      })),
+      batch.items.map(({ event: { data } }) => {
+        const { updateId, ...update } = ruleUpdateOf(data);
+        return { _id: updateId, ...update };
+      }),
     );
-    this.evaluator.poke();
   }
 
   async onWithdrawn(batch: EventBatch<typeof SUBJECTS.withdrawn>): Promise<void> {
@@ -76,7 +65,6 @@ export class RulesProjection {
     await this.alerts.observeAll(
       batch.items.map(({ event }) => withdrawnAlert(event.data, event.id, at)),
     );
-    this.evaluator.poke();
   }
 
   async onRelayed(batch: EventBatch<typeof SUBJECTS.relayed>): Promise<void> {
@@ -91,7 +79,6 @@ export class RulesProjection {
         reason: `relay ${r.relayId} relayed the update at ${r.relayedAt}`,
       })),
     );
-    this.evaluator.poke();
   }
 
   async onRelayFailed(batch: EventBatch<typeof SUBJECTS.relayFailed>): Promise<void> {

@@ -1,17 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { FleetReported } from '@sup/contracts';
-import type { AlertStateRef, KeyedReadModel, RulesSnapshot } from '@sup/domain';
-import { insertManyOnce, rawCollection, replaceAllById } from '@sup/service-kit';
+import type { AlertStateRef, RuleUpdate } from '@sup/domain';
+import { insertManyOnce, rawCollection } from '@sup/service-kit';
 import type { Model } from 'mongoose';
 import { ALERT_MODEL, type AlertDoc } from '../alert.schema';
-import type { RuleComputerEntry } from './rule-computer-winners';
 import {
-  RULE_COMPUTER_MODEL,
   RULE_RELAYED_MODEL,
   RULE_UPDATE_MODEL,
   RULE_WITHDRAWN_MODEL,
-  type RuleComputerDoc,
   type RuleRelayedDoc,
   type RuleUpdateDoc,
   type RuleWithdrawnDoc,
@@ -22,32 +18,28 @@ const WRITE_CHUNK = 500;
 /** Documents per round trip while the snapshot loads. */
 const READ_BATCH = 10_000;
 
+/** What the rules' projection in MongoDB holds besides the computers (which live in KV). */
+export interface RulesCatalog {
+  updates: RuleUpdate[];
+  withdrawn: { updateId: string; withdrawnAt: string }[];
+  /** `relayedKey(updateId, relayId)`. */
+  relayed: string[];
+}
+
 /**
- * The rules' projection. Computers: latest report wins as in the fleet read model — decided in
- * the KV bucket `alert_rules_state` (RuleComputerWinners) and written through here by `_id` only
- * (`writeLatest` of libs/domain re-checks; on FerretDB a filtered replace would scan). Everything
- * else is insert-once by `_id`: a redelivery or a second replica writes nothing new.
+ * The rules' projection of publications, withdrawals and relay results, each insert-once by
+ * `_id`: a redelivery or a second replica writes nothing new. Computers are not here: each one's
+ * latest report is decided and kept in the KV bucket `alert_rules_state` (RuleComputerWinners),
+ * which every replica watches (RulesFeed).
  */
 @Injectable()
-export class RulesRepository implements KeyedReadModel<RuleComputerEntry> {
+export class RulesRepository {
   constructor(
-    @InjectModel(RULE_COMPUTER_MODEL) private readonly computers: Model<RuleComputerDoc>,
     @InjectModel(RULE_UPDATE_MODEL) private readonly updates: Model<RuleUpdateDoc>,
     @InjectModel(RULE_WITHDRAWN_MODEL) private readonly withdrawn: Model<RuleWithdrawnDoc>,
     @InjectModel(RULE_RELAYED_MODEL) private readonly relayed: Model<RuleRelayedDoc>,
     @InjectModel(ALERT_MODEL) private readonly alerts: Model<AlertDoc>,
   ) {}
-
-  replaceAll(
-    entries: readonly { key: string; value: RuleComputerEntry }[],
-  ): Promise<ReadonlySet<string>> {
-    // The key is the computer id, so the document's `_id`.
-    return replaceAllById(
-      this.computers,
-      entries.map(({ value }) => computerDoc(value.reported, value.rank)),
-      WRITE_CHUNK,
-    );
-  }
 
   writeUpdates = (docs: RuleUpdateDoc[]) => this.insertOnce(this.updates, docs);
   writeWithdrawn = (docs: RuleWithdrawnDoc[]) => this.insertOnce(this.withdrawn, docs);
@@ -59,26 +51,24 @@ export class RulesRepository implements KeyedReadModel<RuleComputerEntry> {
     }
   }
 
-  /** The whole picture, read with the driver (no hydration): 100,000 computers load in one go. */
-  async loadSnapshot(): Promise<RulesSnapshot> {
+  /**
+   * What the rules' feed loads once at start (RulesFeed), read with the driver (no hydration):
+   * every publication, withdrawal and relay result, which UPDATES keeps for 30 days only.
+   */
+  async loadCatalog(): Promise<RulesCatalog> {
     const all = <T extends { _id: string }>(model: Model<T>, projection: object = {}) =>
       rawCollection(model).find({}, { projection, batchSize: READ_BATCH }).toArray() as Promise<
         T[]
       >;
-    const [computers, updates, withdrawn, relayed] = await Promise.all([
-      all(this.computers, { rank: 0 }),
+    const [updates, withdrawn, relayed] = await Promise.all([
       all(this.updates),
       all(this.withdrawn),
       all(this.relayed, { _id: 1 }),
     ]);
-    const withdrawnAt = new Map(withdrawn.map((w) => [w._id, w.withdrawnAt]));
     return {
-      computers: computers.map(({ _id, ...c }) => ({ id: _id, ...c })),
-      updates: updates.map(({ _id, ...u }) => {
-        const at = withdrawnAt.get(_id);
-        return { updateId: _id, ...u, ...(at ? { withdrawnAt: at } : {}) };
-      }),
-      relayed: new Set(relayed.map((r) => r._id)),
+      updates: updates.map(({ _id, ...u }) => ({ updateId: _id, ...u })),
+      withdrawn: withdrawn.map(({ _id, withdrawnAt }) => ({ updateId: _id, withdrawnAt })),
+      relayed: relayed.map((r) => r._id),
     };
   }
 
@@ -96,20 +86,4 @@ export class RulesRepository implements KeyedReadModel<RuleComputerEntry> {
       .toArray();
     return docs.map((d) => ({ id: d._id, rule: d.rule, subject: d.subject, state: d.state }));
   }
-}
-
-function computerDoc({ report }: FleetReported, rank: string): RuleComputerDoc {
-  return {
-    _id: report.id,
-    role: report.role,
-    platform: report.platform,
-    version: report.version,
-    relayGroup: report.relayGroup,
-    securityUpdates: report.securityUpdates,
-    seenAt: new Date(report.seenAt).toISOString(),
-    rank,
-    ...(report.relay
-      ? { relay: { holds: report.relay.holds, merkleRoot: report.relay.merkleRoot } }
-      : {}),
-  };
 }

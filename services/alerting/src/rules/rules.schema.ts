@@ -1,18 +1,11 @@
-import type { RuleComputer, RuleUpdate } from '@sup/domain';
+import type { RuleUpdate } from '@sup/domain';
 import { Schema } from 'mongoose';
 
 /**
- * Alerting's own projection of the events its rules read (durable `rules`): it never reads
- * another service's collections. Every collection is keyed by `_id` and written insert-once,
- * except a computer's document, which only a report of a higher rank replaces.
+ * Alerting's own projection of the catalog events its rules read (durable `rules`): it never
+ * reads another service's collections. Every collection is keyed by `_id` and written
+ * insert-once. Computers' latest reports are kept in the KV bucket `alert_rules_state` instead.
  */
-
-/** A computer's latest report (`_id` = computer id), as the rules read it. */
-export type RuleComputerDoc = Omit<RuleComputer, 'id'> & {
-  _id: string;
-  /** `reportRank` of libs/domain: seenAt, then a content digest. */
-  rank: string;
-};
 
 /** A published update (`_id` = update id); its withdrawal is a document of its own. */
 export type RuleUpdateDoc = Omit<RuleUpdate, 'updateId' | 'withdrawnAt'> & { _id: string };
@@ -29,7 +22,6 @@ export interface RuleRelayedDoc {
   relayedAt: string;
 }
 
-export const RULE_COMPUTER_MODEL = 'RuleComputer';
 export const RULE_UPDATE_MODEL = 'RuleUpdate';
 export const RULE_WITHDRAWN_MODEL = 'RuleWithdrawn';
 export const RULE_RELAYED_MODEL = 'RuleRelayed';
@@ -37,10 +29,6 @@ export const RULE_RELAYED_MODEL = 'RuleRelayed';
 const plain = (collection: string) =>
   ({ collection, versionKey: false, minimize: false, strict: false }) as const;
 
-export const RuleComputerSchema = new Schema<RuleComputerDoc>(
-  { _id: String },
-  plain('rule_computers'),
-);
 export const RuleUpdateSchema = new Schema<RuleUpdateDoc>({ _id: String }, plain('rule_updates'));
 export const RuleWithdrawnSchema = new Schema<RuleWithdrawnDoc>(
   { _id: String },
@@ -49,7 +37,6 @@ export const RuleWithdrawnSchema = new Schema<RuleWithdrawnDoc>(
 export const RuleRelayedSchema = new Schema<RuleRelayedDoc>({ _id: String }, plain('rule_relayed'));
 
 export const RULE_MODELS = [
-  { name: RULE_COMPUTER_MODEL, schema: RuleComputerSchema },
   { name: RULE_UPDATE_MODEL, schema: RuleUpdateSchema },
   { name: RULE_WITHDRAWN_MODEL, schema: RuleWithdrawnSchema },
   { name: RULE_RELAYED_MODEL, schema: RuleRelayedSchema },

@@ -58,7 +58,11 @@ export class SyncRequests {
   async request(url: string, requestedBy: Actor, syncId = newSyncId()): Promise<string> {
     this.feedSource(url); // bad URLs fail here, before anything is recorded
     const requestedAt = new Date();
-    await this.syncs.create(syncId, newSync(syncId, url, requestedAt, this.config.syncDeadlineMs));
+    const scheduled = requestedBy.type === 'system';
+    await this.syncs.create(
+      syncId,
+      newSync(syncId, url, requestedAt, this.config.syncDeadlineMs, scheduled),
+    );
     const [announced] = await this.outbox.announce([
       decision(SUBJECTS.syncRequested, syncId, {
         syncId,

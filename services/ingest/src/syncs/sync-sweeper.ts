@@ -4,15 +4,34 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { expireSync, isTerminal } from '@sup/domain';
-import { mapLimited, PeriodicTask, ROOT_LOGGER, SERVICE_CONFIG } from '@sup/service-kit';
+import { SUBJECTS } from '@sup/contracts';
+import {
+  expireSync,
+  isTerminal,
+  markAnnounced,
+  unannouncedOutcome,
+  type SyncAggregate,
+} from '@sup/domain';
+import {
+  decision,
+  mapLimited,
+  Outbox,
+  PeriodicTask,
+  ROOT_LOGGER,
+  SERVICE_CONFIG,
+} from '@sup/service-kit';
 import type { Logger } from 'pino';
 import type { IngestConfig } from '../config';
 import { SYNC_STORE, type SyncStore } from '../state/kv-stores';
 
 /**
- * Closes syncs whose work vanished: every replica looks for unfinished syncs past their deadline
- * and fails them by compare-and-set (so two replicas sweeping at once change each sync once).
+ * Every replica, every FEED_SYNC_SWEEP_MS, over every sync in the bucket:
+ * - closes syncs whose work vanished: unfinished past their deadline, failed by compare-and-set
+ *   (so two replicas sweeping at once change each sync once);
+ * - announces each finished sync once on `syncs.v1.finished` (the outbox's compare-and-set on the
+ *   sync's subject stores it once however many replicas try), then marks it announced. A crash
+ *   between the two leaves it unmarked, and the next sweep announces it again (refused as a
+ *   duplicate) and marks it.
  */
 @Injectable()
 export class SyncSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,6 +39,7 @@ export class SyncSweeper implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @Inject(SYNC_STORE) private readonly syncs: SyncStore,
+    @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(SERVICE_CONFIG) config: IngestConfig,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {
@@ -38,18 +58,35 @@ export class SyncSweeper implements OnApplicationBootstrap, OnApplicationShutdow
   async sweep(now = new Date()): Promise<number> {
     const keys = await this.syncs.keys();
     const closed = await mapLimited(keys, 16, async (key) => {
-      const sync = await this.syncs.get(key);
-      if (!sync || isTerminal(sync.value) || !expireSync(sync.value, now)) return 0;
-      const after = await this.syncs.update(key, (cur) =>
-        cur ? expireSync(cur.value, now) : undefined,
-      );
-      if (after?.value.state !== 'failed') return 0;
-      this.logger.warn(
-        { syncId: key, correlationId: key, reason: after.value.reason },
-        'feed sync failed: deadline passed',
-      );
-      return 1;
+      let sync = await this.syncs.get(key);
+      if (!sync) return 0;
+      let expired = 0;
+      if (!isTerminal(sync.value) && expireSync(sync.value, now)) {
+        sync = await this.syncs.update(key, (cur) =>
+          cur ? expireSync(cur.value, now) : undefined,
+        );
+        if (sync?.value.state === 'failed') {
+          expired = 1;
+          this.logger.warn(
+            { syncId: key, correlationId: key, reason: sync.value.reason },
+            'feed sync failed: deadline passed',
+          );
+        }
+      }
+      if (sync) await this.announce(key, sync.value);
+      return expired;
     });
     return closed.reduce((a: number, b: number) => a + b, 0);
+  }
+
+  private async announce(syncId: string, sync: SyncAggregate): Promise<void> {
+    const outcome = unannouncedOutcome(sync);
+    if (!outcome) return;
+    const [announced] = await this.outbox.announce([
+      decision(SUBJECTS.syncFinished, syncId, outcome),
+    ]);
+    // Published, or queued in the outbox for its sweeper: either way it will be on the stream.
+    if (announced?.state === 'failed') return;
+    await this.syncs.update(syncId, (cur) => (cur ? markAnnounced(cur.value) : undefined));
   }
 }

@@ -4,3 +4,4 @@ export * from './relay-rules';
 export * from './security-rules';
 export * from './event-rules';
 export * from './evaluate';
+export * from './rules-state';

@@ -1,5 +1,5 @@
-import { securityUpdatesStale, updatePending } from './security-rules';
-import type { RuleComputer, RuleUpdate } from './snapshot';
+import { feedSyncSubject, securityUpdatesStale, updatePending } from './security-rules';
+import type { RuleComputer, RuleSyncOutcome, RuleUpdate } from './snapshot';
 import { agent, minutesAgo, NOW, relay, security, settings, snapshot } from './test-fixtures';
 
 const DAY_MIN = 24 * 60;
@@ -104,5 +104,60 @@ describe('security-updates-stale', () => {
   ])('%s', (_, updates, held) => {
     const h = securityUpdatesStale(snapshot([], updates), NOW, settings).holding;
     expect(h.map((o) => o.subject)).toEqual(held ? ['rule-updates'] : []);
+  });
+});
+
+describe('security-updates-stale: the scheduled feed sync failing', () => {
+  const FEED = 'https://feeds.example/acme/';
+  const fresh = [security('firewall-rules', '26-058', { publishedAt: minutesAgo(DAY_MIN) })];
+  const sync = (n: number, state: RuleSyncOutcome['state'], url = FEED): RuleSyncOutcome => ({
+    syncId: `sync_${n}`,
+    url,
+    state,
+    ...(state === 'completed' ? {} : { reason: `reason ${n}` }),
+    finishedAt: minutesAgo(600 - n * 60),
+  });
+  const held = (syncs: RuleSyncOutcome[]) =>
+    securityUpdatesStale({ ...snapshot([], fresh), syncs }, NOW, settings).holding;
+
+  it.each<[string, RuleSyncOutcome[], number | undefined]>([
+    ['no scheduled sync yet', [], undefined],
+    ['the latest scheduled sync completed', [sync(1, 'failed'), sync(2, 'completed')], undefined],
+    ['the latest scheduled sync failed', [sync(1, 'completed'), sync(2, 'failed')], 1],
+    [
+      'a refused index counts as failing, and the streak runs back to the last success',
+      [sync(1, 'completed'), sync(2, 'failed'), sync(3, 'refused'), sync(4, 'failed')],
+      3,
+    ],
+    ['outcomes in any order are read by finish time', [sync(3, 'failed'), sync(2, 'completed')], 1],
+    ['never completed at all', [sync(1, 'failed'), sync(2, 'failed')], 2],
+  ])('%s', (_, syncs, failures) => {
+    const h = held(syncs);
+    if (failures === undefined) return expect(h).toEqual([]);
+    expect(h).toHaveLength(1);
+    expect(h[0]).toMatchObject({
+      subject: feedSyncSubject(FEED),
+      details: { url: FEED, failures },
+    });
+  });
+
+  it('one failure streak is one sighting; a new streak after a success is another', () => {
+    const first = held([sync(1, 'completed'), sync(2, 'failed')])[0];
+    const longer = held([sync(1, 'completed'), sync(2, 'failed'), sync(3, 'failed')])[0];
+    const again = held([sync(2, 'failed'), sync(3, 'completed'), sync(4, 'failed')])[0];
+    expect(longer?.observationId).toBe(first?.observationId);
+    expect(again?.observationId).not.toBe(first?.observationId);
+    expect(longer?.summary).toContain('2 time(s) in a row');
+  });
+
+  it('judges each feed on its own, beside the rule updates’ age', () => {
+    const other = 'https://feeds.example/other/';
+    const stale = [security('firewall-rules', '26-058', { publishedAt: minutesAgo(9 * DAY_MIN) })];
+    const h = securityUpdatesStale(
+      { ...snapshot([], stale), syncs: [sync(1, 'failed'), sync(2, 'completed', other)] },
+      NOW,
+      settings,
+    ).holding;
+    expect(h.map((o) => o.subject).sort()).toEqual([feedSyncSubject(FEED), 'rule-updates']);
   });
 });

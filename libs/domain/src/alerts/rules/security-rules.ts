@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AlertObservation } from '../alert-lifecycle';
 import type { RuleEvaluation } from '../alert-rules';
 import {
@@ -8,13 +9,17 @@ import {
   olderThan,
   type RuleSettings,
   type RulesSnapshot,
+  type RuleSyncOutcome,
   type RuleUpdate,
 } from './snapshot';
 
 export const UPDATE_PENDING = 'update-pending';
 export const SECURITY_UPDATES_STALE = 'security-updates-stale';
-/** The subject of the one `security-updates-stale` alert. */
+/** The subject of the `security-updates-stale` alert about the rule updates' age. */
 export const RULE_FEED_SUBJECT = 'rule-updates';
+/** The subject of the one about a feed's scheduled syncs: `feed-sync-<12 hex of the URL's SHA-256>`. */
+export const feedSyncSubject = (url: string): string =>
+  `feed-sync-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`;
 
 const isPattern = (u: RuleUpdate): boolean => u.component === 'anti-malware-pattern';
 
@@ -74,11 +79,13 @@ export function updatePending(
 }
 
 /**
- * `security-updates-stale` (warning): the newest offered rule update (any rule component) was
- * published longer ago than `staleMs` + `staleGraceMs`; the vendor ships every Tuesday. Nothing
- * holds before the first rule update: there is no cadence to miss yet. A failing scheduled sync is
- * not visible in the events alerting consumes (ingest keeps sync outcomes in its own KV bucket);
- * a feed that stops delivering shows up here once the newest update ages past the threshold.
+ * `security-updates-stale` (warning), two conditions with a subject each:
+ * - `rule-updates`: the newest offered rule update (any rule component) was published longer ago
+ *   than `staleMs` + `staleGraceMs`; the vendor ships every Tuesday. Nothing holds before the
+ *   first rule update: there is no cadence to miss yet.
+ * - `feed-sync-<hash>` per feed URL: its latest scheduled sync (`syncs.v1.finished`, by finish
+ *   time) failed or was refused. Every failure since the last success is the same sighting; the
+ *   alert resolves with the next scheduled sync that completes.
  */
 export function securityUpdatesStale(
   snapshot: RulesSnapshot,
@@ -104,15 +111,50 @@ export function securityUpdatesStale(
         component: newest.component,
         version: newest.version,
         publishedAt: newest.publishedAt,
-        feedSyncFailures: 'not observable from events (see docs/architecture.md)',
       },
       observationId: `newest-${newest.updateId}`,
       at: now.toISOString(),
     });
   }
+  holding.push(...failingSyncs(snapshot.syncs ?? [], now));
   return {
     rule: SECURITY_UPDATES_STALE,
     holding,
-    clearedReason: 'a new rule update was published',
+    clearedReason: 'a new rule update was published, or the scheduled feed sync completed',
   };
+}
+
+/** Per feed URL, the scheduled syncs that failed since its last completed one, if the latest did. */
+function failingSyncs(outcomes: readonly RuleSyncOutcome[], now: Date): AlertObservation[] {
+  const byUrl = new Map<string, RuleSyncOutcome[]>();
+  for (const o of outcomes) byUrl.set(o.url, [...(byUrl.get(o.url) ?? []), o]);
+  const holding: AlertObservation[] = [];
+  for (const [url, list] of byUrl) {
+    list.sort(
+      (a, b) => a.finishedAt.localeCompare(b.finishedAt) || a.syncId.localeCompare(b.syncId),
+    );
+    let streak = 0;
+    while (streak < list.length && list[list.length - 1 - streak]?.state !== 'completed') streak++;
+    const last = list[list.length - 1];
+    const first = list[list.length - streak];
+    if (streak === 0 || !last || !first) continue;
+    holding.push({
+      rule: SECURITY_UPDATES_STALE,
+      subject: feedSyncSubject(url),
+      severity: 'warning',
+      summary: `The scheduled feed sync has not completed ${streak} time(s) in a row since ${first.finishedAt}: ${last.state}${last.reason ? `: ${last.reason}` : ''}`,
+      details: {
+        url,
+        failures: streak,
+        since: first.finishedAt,
+        lastSyncId: last.syncId,
+        lastState: last.state,
+        ...(last.reason ? { lastReason: last.reason } : {}),
+      },
+      // The streak names the condition: one more failure of it is the same sighting.
+      observationId: `failing-since-${first.syncId}`,
+      at: now.toISOString(),
+    });
+  }
+  return holding;
 }

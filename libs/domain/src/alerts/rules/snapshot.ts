@@ -37,6 +37,18 @@ export interface RulesSnapshot {
   updates: readonly RuleUpdate[];
   /** `<updateId>:<relayId>` of every update a relay has relayed. */
   relayed: ReadonlySet<string>;
+  /** How recent scheduled feed syncs ended (`syncs.v1.finished`), any order. */
+  syncs?: readonly RuleSyncOutcome[];
+}
+
+/** A scheduled feed sync's outcome, as `security-updates-stale` reads it. */
+export interface RuleSyncOutcome {
+  syncId: string;
+  url: string;
+  state: 'completed' | 'refused' | 'failed';
+  reason?: string;
+  /** ISO-8601. */
+  finishedAt: string;
 }
 
 /** Thresholds of the state rules; every one is configurable (RULES_* in alerting's config). */
