@@ -168,4 +168,39 @@ describe('AlertsService', () => {
     expect(resolved.map((e) => e.entityId)).toEqual([`${A1}-2`, `${A1}-2`]);
     expect(resolved[0].data).toMatchObject({ alertId: A1, reason: 'condition ended' });
   });
+
+  it('a state rule transition whose announcement was lost is sent by the sweep, once', async () => {
+    const t = setup();
+    const observation = {
+      rule: 'relay-unavailable',
+      subject: 'relay-1',
+      severity: 'critical' as const,
+      summary: 'relay-1 silent',
+      details: {},
+      observationId: 'silent-since-x',
+      at: '2026-11-29T10:00:00.000Z',
+    };
+    // The KV changes, then the announcement fails (as if the process died in between).
+    t.outbox.failNext = true;
+    await expect(t.service.observeAll([observation], { perEpisode: true })).rejects.toThrow(
+      'NATS away',
+    );
+    // The next evaluation finds the condition already counted: nothing to announce.
+    await t.service.observeAll([observation], { perEpisode: true });
+    expect(t.ids()).toEqual([]);
+    expect(await t.service.announcePending()).toBe(1);
+    expect(t.ids()).toEqual([`${SUBJECTS.alertRaised}.alert_relay-unavailable_relay-1-1`]);
+    expect(await t.service.announcePending()).toBe(0);
+    expect(t.ids()).toHaveLength(1);
+  });
+
+  it('marks what it announced, so the sweep finds nothing left', async () => {
+    const t = setup();
+    await t.reject(rejection(U1, 'e1'));
+    await t.service.resolve([{ alertId: A1, reason: 'condition ended' }]);
+    const before = t.ids().length;
+    expect((await t.kv.get(A1))?.value.announcedSeq).toBe(2);
+    expect(await t.service.announcePending()).toBe(0);
+    expect(t.ids()).toHaveLength(before);
+  });
 });

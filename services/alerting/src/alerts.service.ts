@@ -11,8 +11,10 @@ import {
   alertEventToken,
   alertIdOf,
   AlertTransitionError,
+  markAnnouncedThrough,
   observeAlert,
   resolveAlert,
+  unannouncedTransitions,
   type AlertChange,
   type AlertHistoryEntry,
   type AlertObservation,
@@ -85,9 +87,7 @@ export class AlertsService {
         change?.transition ?? (perEpisode || !stored ? undefined : announced(stored, o));
       return stored && entry && { stored, entry };
     });
-    const done = applied.filter((a) => !!a);
-    await this.projection.write(done.map((a) => a.stored));
-    await this.announce(done.flatMap((a) => eventsOf(a.stored.value, [a.entry])));
+    await this.publish(applied.filter((a) => !!a));
   }
 
   /**
@@ -104,9 +104,7 @@ export class AlertsService {
       });
       return stored && { stored, entry: change?.transition ?? lastOf(stored.value, 'resolved') };
     });
-    const done = applied.filter((a) => a !== undefined);
-    await this.projection.write(done.map((a) => a.stored));
-    await this.announce(done.flatMap((a) => eventsOf(a.stored.value, [a.entry])));
+    await this.publish(applied.filter((a) => a !== undefined));
   }
 
   /** An operator acknowledges: 404 for an unknown alert, 409 for a resolved one. */
@@ -129,8 +127,7 @@ export class AlertsService {
     if (refused) throw new ConflictException(refused.message);
     // A repeated ack (or a retry after a lost announcement) re-announces the recorded one.
     const entry = change?.transition ?? lastOf(stored.value, 'acknowledged');
-    await this.projection.write([stored]);
-    await this.announce(eventsOf(stored.value, [entry]));
+    await this.publish([{ stored, entry }]);
     // Audited when this caller made the transition, or retries it (their record may be lost);
     // someone else's repeat of a done ack changed nothing and is not their action.
     if (entry && entry.by === actor.name) {
@@ -165,6 +162,46 @@ export class AlertsService {
       const { view, transition } = observeAlert(current?.value, o);
       return transition ? view : undefined;
     }) as Promise<Versioned<AlertView>>;
+  }
+
+  /**
+   * Transitions a crash left unannounced (the KV changed, the process died before its events
+   * were sent): every replica's sweep announces them and marks them. Answers how many alerts.
+   */
+  async announcePending(): Promise<number> {
+    const keys = await this.store.keys();
+    const pending = await mapLimited(keys, KV_CONCURRENCY, async (key) => {
+      const stored = await this.store.get(key);
+      return stored && unannouncedTransitions(stored.value).length > 0 ? stored : undefined;
+    });
+    const found = pending.filter((p) => p !== undefined);
+    await this.publish(found.map((stored) => ({ stored, entry: undefined })));
+    return found.length;
+  }
+
+  /**
+   * Writes the listing copy, announces the transitions each alert has not announced yet besides
+   * `entry` (one announced before and asked again: a redelivery), then marks the alert announced
+   * through its last transition. Marking needs every transition up to it announced, not only
+   * this caller's: another replica's may still be on its way, and is sent again here (the stream
+   * stores each transition's event once).
+   */
+  private async publish(
+    done: readonly { stored: Versioned<AlertView>; entry: AlertHistoryEntry | undefined }[],
+  ): Promise<void> {
+    await this.projection.write(done.map((d) => d.stored));
+    await this.announce(
+      done.flatMap(({ stored, entry }) => {
+        const entries = unannouncedTransitions(stored.value);
+        if (entry && !entries.some((e) => e.seq === entry.seq)) entries.unshift(entry);
+        return eventsOf(stored.value, entries);
+      }),
+    );
+    await mapLimited(done, KV_CONCURRENCY, ({ stored }) =>
+      this.store.update(stored.value.id, (current) =>
+        current ? markAnnouncedThrough(current.value, stored.value.seq) : undefined,
+      ),
+    );
   }
 
   private async announce(events: OutgoingEvent[]): Promise<void> {

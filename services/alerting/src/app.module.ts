@@ -14,6 +14,7 @@ import {
 } from './rules/rule-computer-winners';
 import { RulesEvaluator } from './rules/rules-evaluator';
 import { RulesFeed } from './rules/rules-feed';
+import { AnnounceSweeper } from './announce-sweeper';
 import { RulesProjection } from './rules/rules-projection';
 import { RulesHandler } from './rules/rules.handler';
 import { RulesRepository } from './rules/rules.repository';
@@ -36,6 +37,7 @@ export class AppModule {
         RulesRepository,
         RulesEvaluator,
         RulesFeed,
+        AnnounceSweeper,
         RulesProjection,
         RuleComputerWinners,
         versionedStoreProvider(

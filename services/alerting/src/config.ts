@@ -17,6 +17,8 @@ export interface WebhookSink {
 
 export interface AlertingConfig extends BaseConfig {
   rules: RulesConfig;
+  /** How often every replica announces transitions a crash left unannounced. */
+  announceSweepMs: number;
   webhooks: {
     sinks: WebhookSink[];
     /** The whole request to one sink, answer included. */
@@ -30,6 +32,7 @@ const EnvSchema = BaseEnvSchema.extend({
   /** A file holding that JSON list (kept out of the environment, e.g. a mounted secret). */
   ALERT_WEBHOOKS_FILE: z.string().min(1).optional(),
   ALERT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  ALERT_ANNOUNCE_SWEEP_MS: z.coerce.number().int().min(100).max(86_400_000).default(30_000),
   ...RulesEnvSchema.shape,
 });
 
@@ -94,5 +97,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): AlertingConfig {
     ...toBaseConfig('alerting', parsed),
     webhooks: { sinks, timeoutMs: parsed.ALERT_WEBHOOK_TIMEOUT_MS },
     rules: toRulesConfig(parsed),
+    announceSweepMs: parsed.ALERT_ANNOUNCE_SWEEP_MS,
   };
 }

@@ -4,8 +4,10 @@ import {
   alertEventToken,
   alertIdOf,
   AlertTransitionError,
+  markAnnouncedThrough,
   observeAlert,
   resolveAlert,
+  unannouncedTransitions,
   type AlertObservation,
   type AlertView,
 } from './alert-lifecycle';
@@ -38,6 +40,19 @@ describe('alertIdOf', () => {
   });
   it('names one event per transition', () => {
     expect(alertEventToken('alert_x_y', 3)).toBe('alert_x_y-3');
+  });
+});
+
+describe('unannouncedTransitions and markAnnouncedThrough', () => {
+  it('lists every transition until marked, then only the later ones', () => {
+    const view = resolveAlert(raised(), 'gone', '2026-11-29T10:01:00.000Z').view;
+    expect(unannouncedTransitions(view).map((h) => h.event)).toEqual(['raised', 'resolved']);
+    const marked = markAnnouncedThrough(view, 1)!;
+    expect(unannouncedTransitions(marked).map((h) => h.event)).toEqual(['resolved']);
+    const all = markAnnouncedThrough(marked, view.seq)!;
+    expect(unannouncedTransitions(all)).toEqual([]);
+    expect(markAnnouncedThrough(all, 1)).toBeUndefined();
+    expect(markAnnouncedThrough(all, view.seq)).toBeUndefined();
   });
 });
 

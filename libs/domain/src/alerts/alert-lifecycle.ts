@@ -43,6 +43,11 @@ export interface AlertView {
   history: AlertHistoryEntry[];
   /** The observation ids already counted (newest last, bounded): a redelivery counts once. */
   seen: string[];
+  /**
+   * The transitions up to this `seq` are known to be announced (their events on ALERTS, or in the
+   * outbox). Absent: none is known to be.
+   */
+  announcedSeq?: number;
 }
 
 /** What a rule reports each time its condition holds for a subject. */
@@ -79,6 +84,18 @@ export function alertIdOf(rule: string, subject: string): string {
 
 /** The entity token of the event announcing one transition of an alert. */
 export const alertEventToken = (alertId: string, seq: number): string => `${alertId}-${seq}`;
+
+/**
+ * The kept history entries after `announcedSeq`: transitions made (the KV changed) whose events
+ * may not have been sent, because the process died in between. Announcing them again is safe:
+ * each event is stored once under its transition's token.
+ */
+export const unannouncedTransitions = (view: AlertView): AlertHistoryEntry[] =>
+  view.history.filter((h) => h.seq > (view.announcedSeq ?? 0));
+
+/** The view with its transitions through `seq` marked announced; undefined when it already was. */
+export const markAnnouncedThrough = (view: AlertView, seq: number): AlertView | undefined =>
+  (view.announcedSeq ?? 0) >= seq ? undefined : { ...view, announcedSeq: seq };
 
 export interface AlertChange {
   view: AlertView;
