@@ -137,3 +137,33 @@ describe('VersionedStore.watch', () => {
     }
   });
 });
+
+describe('VersionedStore with a revision cache', () => {
+  it('loses no increment when two caching connections update one key, and answers "no change" from the store', async () => {
+    const name = `spec_cache_${randomBytes(4).toString('hex')}`;
+    const [sa, sb] = await Promise.all([
+      VersionedStore.open<{ n: number }>(a, name, { cacheEntries: 10 }),
+      VersionedStore.open<{ n: number }>(b, name, { cacheEntries: 10 }),
+    ]);
+    try {
+      const bump = (cur?: { value: { n: number } }) => ({ n: (cur?.value.n ?? 0) + 1 });
+      for (let round = 0; round < 5; round++)
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? sa : sb).update('k', bump, 200)),
+        );
+      expect((await sa.get('k'))?.value.n).toBe(50);
+      // sb's cache is behind sa's last write: a mutation that would change nothing on the cached
+      // value is asked again about the stored one.
+      await sa.update('k', () => ({ n: 1_000 }));
+      const seen: number[] = [];
+      const after = await sb.update('k', (cur) => {
+        seen.push(cur?.value.n ?? -1);
+        return undefined;
+      });
+      expect(after?.value.n).toBe(1_000);
+      expect(seen.at(-1)).toBe(1_000);
+    } finally {
+      await a.jsm.streams.delete(`KV_${name}`).catch(() => undefined);
+    }
+  });
+});

@@ -10,6 +10,13 @@ export interface BucketOptions {
   /** Keys untouched for this long are removed by the server; 0 keeps them. Default 0. */
   ttlMs?: number;
   description?: string;
+  /**
+   * Values this process last read or wrote, kept per key (most recent `cacheEntries` keys), so an
+   * update first tries the cached revision without reading: one request instead of two when
+   * nobody else wrote the key meanwhile; the compare-and-set refuses a stale one, and the update
+   * reads and tries again. 0 (default): no cache.
+   */
+  cacheEntries?: number;
 }
 
 /** A key's change as a watch sees it: its value, or `undefined` once it was deleted. */
@@ -54,9 +61,13 @@ const isRevisionConflict = (error: unknown): boolean =>
  * do the same, and FerretDB has neither that holds under concurrency.
  */
 export class VersionedStore<T> {
+  /** Insertion-ordered, so the first key is the least recently touched one. */
+  private readonly cache = new Map<string, Versioned<T>>();
+
   private constructor(
     private readonly kv: KV,
     readonly bucket: string,
+    private readonly cacheEntries = 0,
   ) {}
 
   static async open<T>(
@@ -70,13 +81,29 @@ export class VersionedStore<T> {
       ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
       ...(options.description ? { description: options.description } : {}),
     });
-    return new VersionedStore<T>(kv, bucket);
+    return new VersionedStore<T>(kv, bucket, options.cacheEntries ?? 0);
   }
 
   async get(key: string): Promise<Versioned<T> | undefined> {
     const entry = await this.kv.get(key);
-    if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
-    return { value: entry.json<T>(), revision: entry.revision };
+    if (!entry || entry.operation !== 'PUT' || entry.length === 0) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    return this.remember(key, { value: entry.json<T>(), revision: entry.revision });
+  }
+
+  private remember(key: string, versioned: Versioned<T>): Versioned<T> {
+    if (this.cacheEntries === 0) return versioned;
+    // A watch may deliver a revision older than one this process has just written.
+    if ((this.cache.get(key)?.revision ?? 0) > versioned.revision) return versioned;
+    this.cache.delete(key);
+    this.cache.set(key, versioned);
+    if (this.cache.size > this.cacheEntries) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    return versioned;
   }
 
   /** Stores `value` unless the key exists; false when it did (the existing value stands). */
@@ -100,26 +127,35 @@ export class VersionedStore<T> {
     mutate: Mutation<T>,
     maxAttempts = 20,
   ): Promise<Versioned<T> | undefined> {
+    // The first attempt may start from the cached value: a stale one only costs a refused write.
+    let cached = this.cache.get(key);
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const current = await this.get(key);
+      const fromCache = cached !== undefined;
+      const current = cached ?? (await this.get(key));
+      cached = undefined;
       const next = mutate(current);
+      // "No change" is an answer about the stored value: a cached one is confirmed first.
+      if (next === undefined && fromCache) continue;
       if (next === undefined) return current;
       try {
         const data = JSON.stringify(next);
         const revision = current
           ? await this.kv.update(key, data, current.revision)
           : await this.kv.create(key, data);
-        return { value: next, revision };
+        return this.remember(key, { value: next, revision });
       } catch (error) {
         if (!isRevisionConflict(error)) throw error;
+        this.cache.delete(key);
         // Someone else won this round; back off a little so two replicas do not collide forever.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+        if (!fromCache)
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
       }
     }
     throw new CasConflictError(key, maxAttempts);
   }
 
   async delete(key: string, revision?: number): Promise<void> {
+    this.cache.delete(key);
     await this.kv.delete(key, revision === undefined ? undefined : { previousSeq: revision });
   }
 
@@ -179,7 +215,13 @@ export class VersionedStore<T> {
           for await (const entry of iterator) {
             next = entry.revision + 1;
             const live = entry.operation === 'PUT' && entry.length > 0;
-            onChange(entry.key, live ? entry.json<T>() : undefined, entry.revision);
+            const value = live ? entry.json<T>() : undefined;
+            // A watched key's cached revision stays current, so this process's updates of it
+            // rarely start from a stale one, however many replicas write the bucket.
+            if (value === undefined) this.cache.delete(entry.key);
+            else if (this.cacheEntries > 0)
+              this.remember(entry.key, { value, revision: entry.revision });
+            onChange(entry.key, value, entry.revision);
             // isUpdate: the client counted the values the consumer had pending when it began.
             if (entry.isUpdate) markReady();
           }

@@ -12,6 +12,8 @@ export function versionedStoreProvider<C extends BaseConfig = BaseConfig>(
   bucket: string,
   description: string,
   ttlMs?: (config: C) => number,
+  /** `BucketOptions.cacheEntries`: for hot keys this process updates again and again. */
+  cacheEntries?: number,
 ): Provider {
   return {
     provide: token,
@@ -21,6 +23,7 @@ export function versionedStoreProvider<C extends BaseConfig = BaseConfig>(
         replicas: config.jetstream.replicas,
         description,
         ...(ttlMs ? { ttlMs: ttlMs(config) } : {}),
+        ...(cacheEntries ? { cacheEntries } : {}),
       }),
   };
 }

@@ -44,6 +44,9 @@ export class AppModule {
           RULES_STATE_STORE,
           RULES_STATE_BUCKET,
           'The rules’ projection: each computer’s latest report (computer.<id>), by compare-and-set',
+          undefined,
+          // A re-report's claim writes at the known revision without reading first.
+          50_000,
         ),
         versionedStoreProvider(
           ALERT_STORE,

@@ -9,6 +9,12 @@ import { FleetRepository } from './fleet.repository';
 import { COMPUTER_MODEL, ComputerSchema } from './fleet.schema';
 import { FleetService } from './fleet.service';
 
+/**
+ * Computers whose last winning report this replica keeps (about 1 KiB each): a re-report's claim
+ * then writes at the known revision without reading it first (one KV request, not two).
+ */
+const FLEET_WINNERS_CACHE = 50_000;
+
 /** The fleet: reports in (REST and NATS), the read model, its listing and summary. */
 @Module({
   imports: [
@@ -27,6 +33,8 @@ import { FleetService } from './fleet.service';
       FLEET_WINNERS_STORE,
       FLEET_WINNERS_BUCKET,
       'Each computer’s latest fleet report, replaced only by a higher rank (compare-and-set)',
+      undefined,
+      FLEET_WINNERS_CACHE,
     ),
   ],
 })
