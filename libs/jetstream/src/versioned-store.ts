@@ -160,16 +160,18 @@ export class VersionedStore<T> {
   }
 
   /**
-   * Every live key (for sweepers; the bucket's TTL bounds how many there are). Read through
-   * `watch`, which counts the values it was promised: the client's own key listing stops on a
-   * per-message pending count, and was seen here to wait forever while keys were being added.
+   * Every live key with its value (for sweepers and listings; the bucket's TTL bounds how many
+   * there are), read through `watch`, which counts the values it was promised: the client's own
+   * key listing stops on a per-message pending count, and was seen here to wait forever while
+   * keys were being added. A value may be changed by the time it is used: change it by `update`.
    */
-  async keys(): Promise<string[]> {
-    const keys = new Set<string>();
+  async entries(): Promise<(Versioned<T> & { key: string })[]> {
+    const found = new Map<string, Versioned<T>>();
     let failure: unknown;
     const watch = this.watch(
       '>',
-      (key, value) => (value === undefined ? keys.delete(key) : keys.add(key)),
+      (key, value, revision) =>
+        value === undefined ? found.delete(key) : found.set(key, { value, revision }),
       (error) => (failure = error),
     );
     let timer: NodeJS.Timeout | undefined;
@@ -187,7 +189,11 @@ export class VersionedStore<T> {
       throw new Error(
         `listing the keys of ${this.bucket} failed: ${failure instanceof Error ? failure.message : 'timed out'}`,
       );
-    return [...keys];
+    return [...found].map(([key, v]) => ({ key, ...v }));
+  }
+
+  async keys(): Promise<string[]> {
+    return (await this.entries()).map((e) => e.key);
   }
 
   /**

@@ -19,6 +19,7 @@ export interface VersionedStoreShape<T> {
   ): Promise<Revisioned<T> | undefined>;
   delete(key: string, revision?: number): Promise<void>;
   keys(): Promise<string[]>;
+  entries(): Promise<(Revisioned<T> & { key: string })[]>;
 }
 
 /**
@@ -33,7 +34,7 @@ export interface VersionedStoreShape<T> {
  * `set` there to play another replica winning the round, or throw to fail the write) and `set`.
  */
 export class MemoryVersionedStore<T> implements VersionedStoreShape<T> {
-  private readonly entries = new Map<string, { json: string; revision: number }>();
+  private readonly stored = new Map<string, { json: string; revision: number }>();
   /** Revisions are the bucket's sequence, shared by all keys, as in a KV stream. */
   private sequence = 0;
   /** Keys in the order they were written by `create`, `update` or `set`. */
@@ -56,7 +57,7 @@ export class MemoryVersionedStore<T> implements VersionedStoreShape<T> {
   }
 
   create(key: string, value: T): Promise<boolean> {
-    if (this.entries.has(key)) return Promise.resolve(false);
+    if (this.stored.has(key)) return Promise.resolve(false);
     this.write(key, value);
     return Promise.resolve(true);
   }
@@ -73,7 +74,7 @@ export class MemoryVersionedStore<T> implements VersionedStoreShape<T> {
       const next = mutate(seen && { value: deepFreeze(seen.value), revision: seen.revision });
       if (next === undefined) return current;
       await this.beforeWrite?.(key, attempt);
-      if (this.entries.get(key)?.revision !== current?.revision) continue; // lost the round
+      if (this.stored.get(key)?.revision !== current?.revision) continue; // lost the round
       // As the real store: what `mutate` returned, at the revision it was written under.
       return { value: next, revision: this.write(key, next) };
     }
@@ -86,19 +87,25 @@ export class MemoryVersionedStore<T> implements VersionedStoreShape<T> {
   }
 
   delete(key: string, revision?: number): Promise<void> {
-    const stored = this.entries.get(key);
+    const stored = this.stored.get(key);
     if (revision !== undefined && stored?.revision !== revision) {
       return Promise.reject(new Error(`${key}: wrong last sequence: ${stored?.revision ?? 0}`));
     }
     if (stored) {
-      this.entries.delete(key);
+      this.stored.delete(key);
       this.sequence++;
     }
     return Promise.resolve();
   }
 
   keys(): Promise<string[]> {
-    return Promise.resolve([...this.entries.keys()]);
+    return Promise.resolve([...this.stored.keys()]);
+  }
+
+  entries(): Promise<(Revisioned<T> & { key: string })[]> {
+    return Promise.resolve(
+      [...this.stored.keys()].map((key) => ({ key, ...(this.read(key) as Revisioned<T>) })),
+    );
   }
 
   /** An unconditional write, as another replica's winning compare-and-set: the revision moves on. */
@@ -108,13 +115,13 @@ export class MemoryVersionedStore<T> implements VersionedStoreShape<T> {
   }
 
   private read(key: string): Revisioned<T> | undefined {
-    const stored = this.entries.get(key);
+    const stored = this.stored.get(key);
     return stored && { value: JSON.parse(stored.json) as T, revision: stored.revision };
   }
 
   private write(key: string, value: T): number {
     const revision = ++this.sequence;
-    this.entries.set(key, { json: JSON.stringify(value), revision });
+    this.stored.set(key, { json: JSON.stringify(value), revision });
     this.written.push(key);
     return revision;
   }

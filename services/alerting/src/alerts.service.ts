@@ -169,12 +169,9 @@ export class AlertsService {
    * were sent): every replica's sweep announces them and marks them. Answers how many alerts.
    */
   async announcePending(): Promise<number> {
-    const keys = await this.store.keys();
-    const pending = await mapLimited(keys, KV_CONCURRENCY, async (key) => {
-      const stored = await this.store.get(key);
-      return stored && unannouncedTransitions(stored.value).length > 0 ? stored : undefined;
-    });
-    const found = pending.filter((p) => p !== undefined);
+    const found = (await this.store.entries()).filter(
+      (e) => unannouncedTransitions(e.value).length > 0,
+    );
     await this.publish(found.map((stored) => ({ stored, entry: undefined })));
     return found.length;
   }

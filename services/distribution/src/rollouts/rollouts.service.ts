@@ -219,10 +219,9 @@ export class RolloutsService {
   }
 
   async list(): Promise<Omit<Rollout, 'history'>[]> {
-    const keys = (await this.store.keys()).filter((k) => k.startsWith('rollout.'));
-    const found = await Promise.all(keys.map((k) => this.store.get(k)));
-    return found
-      .flatMap((f) => (f ? [rolloutView(f.value)] : []))
+    return (await this.store.entries())
+      .filter((e) => e.key.startsWith('rollout.'))
+      .map((e) => rolloutView(e.value))
       .map(({ history: _history, ...item }) => item)
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }

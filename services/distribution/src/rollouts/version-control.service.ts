@@ -26,9 +26,10 @@ export class VersionControlService {
   ) {}
 
   async list(): Promise<VersionControlEntry[]> {
-    const keys = (await this.store.keys()).filter((k) => /^software\.[^.]+\.agent$/.test(k));
-    const settings = await Promise.all(keys.map((k) => this.store.get(k)));
-    const entries = await Promise.all(settings.flatMap((s) => (s ? [this.entryOf(s.value)] : [])));
+    const settings = (await this.store.entries()).filter((e) =>
+      /^software\.[^.]+\.agent$/.test(e.key),
+    );
+    const entries = await Promise.all(settings.map((s) => this.entryOf(s.value)));
     return entries.sort((a, b) => (a.platform < b.platform ? -1 : 1));
   }
 

@@ -22,6 +22,7 @@ import {
 } from '@sup/service-kit';
 import type { Logger } from 'pino';
 import type { IngestConfig } from '../config';
+import type { Versioned } from '@sup/jetstream';
 import { SYNC_STORE, type SyncStore } from '../state/kv-stores';
 
 /**
@@ -56,10 +57,9 @@ export class SyncSweeper implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Returns how many syncs it closed. */
   async sweep(now = new Date()): Promise<number> {
-    const keys = await this.syncs.keys();
-    const closed = await mapLimited(keys, 16, async (key) => {
-      let sync = await this.syncs.get(key);
-      if (!sync) return 0;
+    // One read of every sync; what is changed goes through compare-and-set on the current value.
+    const closed = await mapLimited(await this.syncs.entries(), 16, async ({ key, ...found }) => {
+      let sync: Versioned<SyncAggregate> | undefined = found;
       let expired = 0;
       if (!isTerminal(sync.value) && expireSync(sync.value, now)) {
         sync = await this.syncs.update(key, (cur) =>
