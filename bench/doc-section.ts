@@ -12,12 +12,14 @@ export function writeBenchSection(
   marker: string,
   lines: readonly string[],
   heading: string,
+  /** The 1-minute load average when the run started; by default the one at the end is given. */
+  loadAtStart?: number,
 ): string {
   const start = `<!-- ${marker}:start -->`;
   const end = `<!-- ${marker}:end -->`;
   const section = [
     start,
-    `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}; 1-minute load average ${fmt(loadavg()[0] ?? 0)} at the end.`,
+    `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}; 1-minute load average ${loadAtStart === undefined ? `${fmt(loadavg()[0] ?? 0)} at the end` : `${fmt(loadAtStart)} when it started`}.`,
     '',
     ...lines,
     end,

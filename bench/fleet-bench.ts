@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { buildEvent, entitySubject, SUBJECTS, type FleetReport } from '@sup/contracts';
-import { createTestPki, eventually, Pipeline, sleep } from '@sup/testing';
+import type { FleetReport } from '@sup/contracts';
+import { createTestPki, eventually, Pipeline, publishFleetReport, sleep } from '@sup/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,17 +77,7 @@ export async function benchFleet(computers: number): Promise<FleetBenchResult> {
     };
     const publish = (r: FleetReport, round: number, tick = 0) => {
       const id = `bench-${r.id}-${round}-${tick}`;
-      return js.publish(
-        entitySubject(SUBJECTS.fleetReported, r.id),
-        JSON.stringify(
-          buildEvent(
-            SUBJECTS.fleetReported,
-            { report: r, receivedAt: new Date().toISOString() },
-            { id, source: '/agents/bench', subject: r.id },
-          ),
-        ),
-        { msgID: id },
-      );
+      return publishFleetReport(nc, r, id, { source: '/agents/bench' });
     };
     const viaRest = async (round: number, tick = 0) => {
       for (let i = 0; i < computers; i += 4 * BATCH) {

@@ -1,13 +1,11 @@
 import { createTestPki } from '@sup/testing';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeBenchSection } from './doc-section';
 import { benchRelays, type RelayBenchResult } from './relay-bench';
 import { benchFanout, type FanoutResult } from './relay-fanout-bench';
 import { fmt, median } from './stats';
-
-const START = '<!-- bench-relays:start -->';
-const END = '<!-- bench-relays:end -->';
 
 /**
  * The relay benchmarks (`npm run bench -- relays`, and the end of `npm run bench`): one large
@@ -42,20 +40,7 @@ export async function runRelayBenches(): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  const section = [
-    START,
-    `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Node ${process.version}; 1-minute load average ${fmt(load)} when it started.`,
-    '',
-    ...lines,
-    END,
-  ].join('\n');
-  const doc = resolve(__dirname, '../../docs/benchmarks.md');
-  const text = readFileSync(doc, 'utf8');
-  const next = text.includes(START)
-    ? text.replace(new RegExp(`${START}[\\s\\S]*${END}`), section)
-    : `${text.trimEnd()}\n\n## Relays\n\n${section}\n`;
-  writeFileSync(doc, next);
-  process.stdout.write(`\n${section}\n\nwritten to ${doc}\n`);
+  writeBenchSection('bench-relays', lines, 'Relays', load);
 }
 
 function fanoutMarkdown(r: FanoutResult): string[] {

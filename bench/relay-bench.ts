@@ -7,6 +7,7 @@ import {
   serveDirectory,
   type RelayHandle,
   type TestPki,
+  listenOnLoopback,
 } from '@sup/testing';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,11 +61,9 @@ async function countingProxy(target: number) {
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('proxy has no port');
+  const port = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${address.port}/v1`,
+    url: `http://127.0.0.1:${port}/v1`,
     counts,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

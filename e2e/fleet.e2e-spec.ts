@@ -1,14 +1,7 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import {
-  buildEvent,
-  entitySubject,
-  SUBJECTS,
-  type Computer,
-  type FleetReport,
-  type FleetSummary,
-} from '@sup/contracts';
-import { buildFeed, createTestPki, eventually, Pipeline } from '@sup/testing';
+import { type Computer, type FleetReport, type FleetSummary } from '@sup/contracts';
+import { buildFeed, createTestPki, eventually, Pipeline, publishFleetReport } from '@sup/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,17 +34,7 @@ interface FleetPage {
 
 /** Publishes a report as an agent would over NATS (the event id doubles as the message id). */
 const reportPublisher = (nc: NatsConnection) => (r: FleetReport, id: string) =>
-  jetstream(nc).publish(
-    entitySubject(SUBJECTS.fleetReported, r.id),
-    JSON.stringify(
-      buildEvent(
-        SUBJECTS.fleetReported,
-        { report: r, receivedAt: new Date().toISOString() },
-        { id, source: '/agents/test', subject: r.id },
-      ),
-    ),
-    { msgID: id },
-  );
+  publishFleetReport(nc, r, id);
 
 describe('fleet reports and the fleet read model', () => {
   let pipeline: Pipeline;
@@ -414,7 +397,6 @@ describe('fleet reports and the fleet read model', () => {
     const viaNats = async (prefix: string, group: string): Promise<string> => {
       const nc = await pipeline.connectNats();
       try {
-        const js = jetstream(nc);
         const started = Date.now();
         // 250 in flight: a loaded host answers a thousand at once too slowly for the publish timeout.
         const reports = Array.from({ length: N / 1_000 }, (_, k) =>
@@ -424,17 +406,10 @@ describe('fleet reports and the fleet read model', () => {
           await Promise.all(
             reports.slice(i, i + 250).map((r) => {
               const id = `bench-${r.id}-${group}`;
-              return js.publish(
-                entitySubject(SUBJECTS.fleetReported, r.id),
-                JSON.stringify(
-                  buildEvent(
-                    SUBJECTS.fleetReported,
-                    { report: r, receivedAt: r.seenAt },
-                    { id, source: '/agents/bench', subject: r.id },
-                  ),
-                ),
-                { msgID: id },
-              );
+              return publishFleetReport(nc, r, id, {
+                source: '/agents/bench',
+                receivedAt: r.seenAt,
+              });
             }),
           );
         }

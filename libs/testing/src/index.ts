@@ -9,3 +9,4 @@ export * from './memory-versioned-store';
 export * from './update-fixtures';
 export * from './http-fuzz';
 export * from './bundle-builder';
+export * from './fleet-reports';
