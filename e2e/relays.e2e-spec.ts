@@ -2,7 +2,14 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { SUBJECTS, type Rollout } from '@sup/contracts';
 import { AgentSimulator, seededRandom, simAgents } from '@sup/agent-sim';
 import { loadTrustAnchors } from '@sup/integrity';
-import { buildFeed, createTestPki, eventually, Pipeline, type RelayHandle } from '@sup/testing';
+import {
+  buildFeed,
+  createTestPki,
+  eventually,
+  listenOnLoopback,
+  Pipeline,
+  type RelayHandle,
+} from '@sup/testing';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
@@ -26,10 +33,15 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * behind it is still mid-download when the test kills it however long the setup took.
  */
 async function throttlingProxy(targetPort: number, bytesPerSecond: number, holdAt: number) {
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
   let open = false;
-  void released.then(() => (open = true));
+  let release!: () => void;
+  const released = new Promise<void>(
+    (r) =>
+      (release = () => {
+        open = true;
+        r();
+      }),
+  );
   const server: Server = createServer((req, res) => {
     const slow = /\/artifact$/.test((req.url ?? '').split('?')[0] ?? '');
     // Where in the file this response starts (a resumed download asks for `bytes=N-`).
@@ -69,11 +81,9 @@ async function throttlingProxy(targetPort: number, bytesPerSecond: number, holdA
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('proxy has no port');
+  const port = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${address.port}/v1`,
+    url: `http://127.0.0.1:${port}/v1`,
     release,
     // Relays poll through it every second: their keep-alive sockets would hold close() open.
     close: () =>

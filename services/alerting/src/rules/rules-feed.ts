@@ -109,7 +109,7 @@ export class RulesFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     this.followers = [
       // Sync outcomes only matter for days (security-updates-stale), and SYNCS keeps 30: the
       // whole stream is the picture, with no database behind it.
-      this.follow(SUBJECTS.syncFinished, 1, (msg) => {
+      this.follow(SYNCS_STREAM, SUBJECTS.syncFinished, 1, (msg) => {
         const { data } = parseEvent(SUBJECTS.syncFinished, msg.json());
         if (!data.scheduled) return;
         this.state.addSyncOutcome({
@@ -120,14 +120,14 @@ export class RulesFeed implements OnApplicationBootstrap, OnApplicationShutdown 
           finishedAt: data.finishedAt,
         });
       }),
-      this.follow(SUBJECTS.published, from, (msg) => {
+      this.follow(STREAM, SUBJECTS.published, from, (msg) => {
         this.state.addUpdate(ruleUpdateOf(parseEvent(SUBJECTS.published, msg.json()).data));
       }),
-      this.follow(SUBJECTS.withdrawn, from, (msg) => {
+      this.follow(STREAM, SUBJECTS.withdrawn, from, (msg) => {
         const { data } = parseEvent(SUBJECTS.withdrawn, msg.json());
         this.state.addWithdrawn(data.updateId, data.withdrawnAt);
       }),
-      this.follow(SUBJECTS.relayed, from, (msg) => {
+      this.follow(STREAM, SUBJECTS.relayed, from, (msg) => {
         const { data } = parseEvent(SUBJECTS.relayed, msg.json());
         this.state.addRelayed(relayedKey(data.updateId, data.relayId));
       }),
@@ -150,11 +150,16 @@ export class RulesFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     await this.watch.ready;
   }
 
-  private follow(subject: Subject, from: number, apply: (msg: JsMsg) => void): SubjectFollower {
+  private follow(
+    stream: string,
+    subject: Subject,
+    from: number,
+    apply: (msg: JsMsg) => void,
+  ): SubjectFollower {
     return followSubject(
       this.connection,
       {
-        stream: subject === SUBJECTS.syncFinished ? SYNCS_STREAM : STREAM,
+        stream,
         subject: `${subject}.>`,
         fromSeq: from,
         onError: (error) =>

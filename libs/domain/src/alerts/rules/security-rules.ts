@@ -127,7 +127,11 @@ export function securityUpdatesStale(
 /** Per feed URL, the scheduled syncs that failed since its last completed one, if the latest did. */
 function failingSyncs(outcomes: readonly RuleSyncOutcome[], now: Date): AlertObservation[] {
   const byUrl = new Map<string, RuleSyncOutcome[]>();
-  for (const o of outcomes) byUrl.set(o.url, [...(byUrl.get(o.url) ?? []), o]);
+  for (const o of outcomes) {
+    const list = byUrl.get(o.url);
+    if (list) list.push(o);
+    else byUrl.set(o.url, [o]);
+  }
   const holding: AlertObservation[] = [];
   for (const [url, list] of byUrl) {
     list.sort(
